@@ -1,0 +1,512 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""What every skae estimator does: validation, scaling, the skorch net, seeding, batching, device.
+
+Data flows one way::
+
+    X -> validate_data -> (optional standardisation) -> float tensors -> skorch net (net_) -> codes
+
+Subclasses only say what differs: whether the latent is variational
+(``_variational``), which extra loss terms apply, and their public methods.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
+from skorch.helper import predefined_split
+from torch import nn
+
+from ._data import ArrayDataset, BatchIterator, batched_map, to_float_tensor
+from .nn import ACTIVATIONS, AutoencoderLoss, build_autoencoder
+
+__all__ = ["BaseAutoencoder"]
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "nadam": torch.optim.NAdam,
+    "radam": torch.optim.RAdam,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
+
+PRECISIONS = {"32": None, "bf16": torch.bfloat16, "16-mixed": torch.float16}
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` is CUDA when available, then MPS, else CPU; anything else is checked."""
+    if isinstance(device, str) and device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"Invalid device {device!r}: {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return dev
+
+
+class _DivergenceCheck(Callback):
+    """Stop with a clear error as soon as an epoch's loss is not finite."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            value = row.get(key)
+            if value is not None and not math.isfinite(value):
+                raise FloatingPointError(
+                    f"Training diverged: {key} became {value} at epoch {row['epoch']}. "
+                    f"Lower learning_rate (currently {self.learning_rate}), use "
+                    "batch_norm=True or a smaller weight_decay, or check X for extreme values."
+                )
+
+
+class _AutoencoderNet(NeuralNet):
+    """skorch ``NeuralNet`` that logs the criterion's extra terms and supports autocast.
+
+    The training loop, callbacks, history and checkpointing are skorch's own;
+    only two hooks are extended.
+    """
+
+    def __init__(self, *args, log_terms=(), precision="32", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log_terms = log_terms
+        self.precision = precision
+
+    def infer(self, x, **fit_params):
+        dtype = PRECISIONS[self.precision]
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type=device_type, dtype=dtype):
+            out = super().infer(x, **fit_params)
+        return tuple(o.float() for o in out)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        prefix = "train_" if training else "valid_"
+        for name in self.log_terms:
+            value = self.criterion_.last_terms.get(name)
+            if value is not None:
+                self.history.record_batch(prefix + name, value.item())
+        return loss
+
+
+class BaseAutoencoder(BaseEstimator):
+    """Base class of skae's estimators. Not for direct use.
+
+    Holds the parameters every autoencoder shares and all the plumbing:
+    input validation, standardisation, building and training the skorch net
+    (``net_``), seeding, batching, device placement and batched inference.
+    """
+
+    _variational = False  # overridden by the VAE
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "architecture": [StrOptions({"mlp", "conv"})],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS) - {"identity", "sigmoid"}), type],
+        "output_activation": [StrOptions({"auto", "sigmoid", "tanh", "identity"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "input_shape": ["array-like", None],
+        "conv_channels": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "downsample": [StrOptions({"maxpool", "stride"})],
+        "noise": [StrOptions({"gaussian", "masking", "salt_and_pepper"}), None],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "latent_l1": [Interval(Real, 0, None, closed="left")],
+        "loss": [StrOptions({"auto", "mse", "bce"})],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "compile": ["boolean"],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
+        "encoder": [nn.Module, type, None],
+        "decoder": [nn.Module, type, None],
+    }
+
+    # ------------------------------------------------------------------ checks
+    def _check_structure(self):
+        """Validate parameters that ``_parameter_constraints`` cannot express."""
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, Integral):
+            sizes = (sizes,)
+        sizes = tuple(sizes)
+        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be a sequence of positive integers, got {sizes!r}."
+            )
+        channels = tuple(self.conv_channels)
+        if self.architecture == "conv":
+            if not channels or not all(isinstance(c, Integral) and c > 0 for c in channels):
+                raise ValueError(
+                    f"conv_channels must be a non-empty sequence of positive integers, "
+                    f"got {channels!r}."
+                )
+            if self.input_shape is None:
+                raise ValueError(
+                    "architecture='conv' needs input_shape, e.g. (28, 28) or (3, 32, 32)."
+                )
+            shape = tuple(self.input_shape)
+            if len(shape) == 2:
+                shape = (1, *shape)
+            if len(shape) != 3 or not all(isinstance(s, Integral) and s > 0 for s in shape):
+                raise ValueError(
+                    "input_shape must be (height, width) or (channels, height, width) with "
+                    f"positive integers, got {self.input_shape!r}."
+                )
+            if math.prod(shape) != self.n_features_in_:
+                raise ValueError(
+                    f"input_shape={tuple(self.input_shape)} holds {math.prod(shape)} values per "
+                    f"row but X has {self.n_features_in_} features."
+                )
+            return sizes, shape
+        return sizes, None
+
+    def _resolve_output(self, X):
+        """Pick output activation, loss and standardisation from the training data."""
+        lo, hi = float(np.min(X)), float(np.max(X))
+        in_unit = lo >= 0.0 and hi <= 1.0
+        in_sym = lo >= -1.0 and hi <= 1.0
+        out = self.output_activation
+        if out == "auto":
+            out = "sigmoid" if in_unit else ("tanh" if in_sym else "identity")
+        elif out == "sigmoid" and not in_unit:
+            raise ValueError(
+                f"output_activation='sigmoid' outputs values in (0, 1) but X ranges over "
+                f"[{lo:g}, {hi:g}]. Scale X to [0, 1] or use output_activation='identity'."
+            )
+        elif out == "tanh" and not in_sym:
+            raise ValueError(
+                f"output_activation='tanh' outputs values in (-1, 1) but X ranges over "
+                f"[{lo:g}, {hi:g}]. Scale X to [-1, 1] or use output_activation='identity'."
+            )
+        loss = self.loss
+        if loss == "auto":
+            loss = "bce" if out == "sigmoid" else "mse"
+        elif loss == "bce" and (not in_unit or out != "sigmoid"):
+            raise ValueError(
+                "loss='bce' needs X in [0, 1] and output_activation 'sigmoid' or 'auto'; "
+                f"X ranges over [{lo:g}, {hi:g}] and output_activation={out!r}."
+            )
+        standardize = out == "identity" and not in_sym
+        return out, loss, standardize, (lo, hi)
+
+    # ------------------------------------------------------------------ building
+    def _extra_callbacks(self):
+        """Extra skorch callbacks of a subclass (name, callback) and terms to log."""
+        return [], ()
+
+    def _build_net(self, input_shape, hidden_layer_sizes, noise_range):
+        module = build_autoencoder(
+            self.n_features_in_,
+            self.n_components,
+            architecture=self.architecture,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=self.activation,
+            output_activation=self.output_activation_,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+            input_shape=input_shape,
+            conv_channels=tuple(self.conv_channels),
+            kernel_size=self.kernel_size,
+            downsample=self.downsample,
+            noise=self.noise,
+            noise_level=self.noise_level,
+            noise_range=noise_range,
+            variational=self._variational,
+            encoder=self.encoder,
+            decoder=self.decoder,
+        )
+        criterion = AutoencoderLoss(
+            self.loss_,
+            output_activation=module.output_activation,
+            latent_l1=self.latent_l1,
+            beta=getattr(self, "beta", 1.0),
+        )
+        log_terms = []
+        callbacks = [("divergence", _DivergenceCheck(self.learning_rate))]
+        if self._variational:
+            log_terms += ["reconstruction", "kl"]
+        if self.latent_l1 > 0:
+            log_terms += ["reconstruction", "latent_l1"]
+        log_terms = list(dict.fromkeys(log_terms))
+        prefixes = ["train"] + (["valid"] if self.early_stopping else [])
+        for term in log_terms:
+            for prefix in prefixes:
+                name = f"{prefix}_{term}"
+                callbacks.append((name, PassthroughScoring(name, on_train=prefix == "train")))
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="rel",
+                        load_best=True,
+                        sink=print if self.verbose else _silent,
+                    ),
+                )
+            )
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        for i, cb in enumerate(self.callbacks or []):
+            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = OPTIMIZERS[optimizer]
+        return _AutoencoderNet(
+            module=module,
+            criterion=criterion,
+            optimizer=optimizer,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.learning_rate,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=BatchIterator,
+            iterator_valid=BatchIterator,
+            iterator_train__shuffle=True,
+            train_split=None,
+            callbacks=callbacks,
+            # Outputs are post-processed by the estimator itself; never let skorch
+            # apply a sigmoid/softmax behind our back.
+            predict_nonlinearity=None,
+            verbose=int(self.verbose),
+            device=self.device_,
+            compile=self.compile,
+            log_terms=tuple(log_terms),
+            precision=self.precision,
+            **({} if self.verbose else {"callbacks__print_log": None}),
+        )
+
+    # ------------------------------------------------------------------ fitting
+    def _validate_X(self, X, *, reset):
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float32, np.float64],
+            ensure_min_samples=2 if reset else 1,
+            ensure_all_finite=True,
+        )
+
+    def _fit(self, X, *, partial=False):
+        """Fit (or continue fitting) on validated input; returns ``self``."""
+        first_call = not (hasattr(self, "net_") and (self.warm_start or partial))
+        X = self._validate_X(X, reset=first_call)
+        hidden, input_shape = self._check_structure()
+        n_samples = X.shape[0]
+
+        if first_call:
+            out, loss, standardize, (lo, hi) = self._resolve_output(X)
+            self.output_activation_ = out
+            self.loss_ = loss
+            if standardize:
+                self.mean_ = X.mean(axis=0, dtype=np.float64)
+                scale = X.std(axis=0, dtype=np.float64)
+                scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
+                self.scale_ = scale
+            else:
+                self.mean_ = None
+                self.scale_ = None
+            self.device_ = resolve_device(self.device).type
+            noise_range = (lo, hi)
+        else:
+            noise_range = None
+
+        n_valid = 0
+        if self.early_stopping and not partial:
+            n_valid = math.ceil(self.validation_fraction * n_samples)
+            if n_samples - n_valid < 1 or n_valid < 1:
+                raise ValueError(
+                    f"early_stopping=True with validation_fraction={self.validation_fraction} "
+                    f"leaves no training or validation samples out of n_samples={n_samples}. "
+                    "Pass more samples, change validation_fraction or set early_stopping=False."
+                )
+
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        devices = [torch.device(self.device_)] if self.device_ == "cuda" else []
+        with torch.random.fork_rng(devices=devices, device_type=self.device_):
+            torch.manual_seed(seed)
+            if first_call:
+                self.net_ = self._build_net(input_shape, hidden, noise_range)
+                self.net_.initialize()
+            perm = torch.randperm(n_samples)
+            train_idx, valid_idx = perm[n_valid:], perm[:n_valid]
+            if n_valid == 0:
+                train_idx = None  # all rows, in order (shuffled per epoch)
+            data = self._make_dataset(X, train_idx)
+            self.net_.train_split = (
+                predefined_split(self._make_dataset(X, valid_idx, like=data)) if n_valid else None
+            )
+            if partial:
+                self.net_.fit_loop(data, epochs=1)
+            else:
+                self.net_.partial_fit(data)
+
+        history = self.net_.history
+        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
+        self.validation_scores_ = (
+            [float(v) for v in history[:, "valid_loss"]] if "valid_loss" in history[-1] else None
+        )
+        self.n_iter_ = len(history)
+        self.net_.module_.eval()
+        return self
+
+    def _make_dataset(self, X, indices, like=None):
+        shift = scale = None
+        if self.mean_ is not None:
+            shift = torch.as_tensor(self.mean_, dtype=torch.float32)
+            scale = torch.as_tensor(self.scale_, dtype=torch.float32)
+        if like is not None:
+            # Share the already converted tensor between training and validation data.
+            ds = copy.copy(like)
+            ds.indices = torch.as_tensor(indices, dtype=torch.long)
+            return ds
+        return ArrayDataset(
+            X,
+            indices,
+            shift=shift,
+            scale=scale,
+            device=self.device_,
+            dtype=torch.float32,
+            preload=not isinstance(X, np.memmap),
+        )
+
+    # ------------------------------------------------------------------ inference
+    def _inference_module(self, dtype):
+        """The trained module in eval mode, in ``dtype`` (a float64 copy for float64 input)."""
+        module = self.net_.module_
+        module.eval()
+        if dtype != torch.float32:
+            module = copy.deepcopy(module).to(dtype)
+        return module
+
+    def _affine(self, dtype, device):
+        if self.mean_ is None:
+            return None, None
+        return (
+            torch.as_tensor(self.mean_, dtype=dtype, device=device),
+            torch.as_tensor(self.scale_, dtype=dtype, device=device),
+        )
+
+    def _map(self, X, n_out, fn):
+        """Run ``fn(module, scaled_batch, shift, scale)`` over ``X`` in chunks, in X's dtype."""
+        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        device = torch.device(self.device_)
+        module = self._inference_module(dtype)
+        shift, scale = self._affine(dtype, device)
+        out = np.empty((X.shape[0], n_out), dtype=X.dtype)
+
+        def prepare(chunk):
+            return to_float_tensor(chunk, dtype, device)
+
+        with torch.inference_mode():
+            return batched_map(lambda xb: fn(module, xb, shift, scale), X, out, prepare=prepare)
+
+    @staticmethod
+    def _scale(x, shift, scale):
+        return x if shift is None else (x - shift) / scale
+
+    @staticmethod
+    def _unscale(x, shift, scale):
+        return x if shift is None else x * scale + shift
+
+    def _encode(self, X):
+        return self._map(
+            X,
+            self.n_components,
+            lambda m, xb, sh, sc: m.encode(self._scale(xb, sh, sc)),
+        )
+
+    def _decode(self, Z):
+        return self._map(
+            Z,
+            self.n_features_in_,
+            lambda m, zb, sh, sc: self._unscale(m.decode(zb), sh, sc),
+        )
+
+    def _squared_error(self, X):
+        """Per-sample mean squared reconstruction error in the input's units."""
+
+        def err(m, xb, sh, sc):
+            rec = self._unscale(m.decode(m.encode(self._scale(xb, sh, sc))), sh, sc)
+            return ((rec - xb) ** 2).mean(dim=1, keepdim=True)
+
+        return self._map(X, 1, err)[:, 0]
+
+    def _check_codes(self, Z):
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=[np.float32, np.float64], ensure_all_finite=True)
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"Z has {Z.shape[1]} features, but {type(self).__name__} has "
+                f"n_components={self.n_components}; inverse_transform expects codes "
+                "as returned by transform."
+            )
+        return Z
+
+    # ------------------------------------------------------------------ misc
+    def set_params(self, **params):
+        """Set parameters; changing ``device`` on a fitted estimator moves its network."""
+        super().set_params(**params)
+        if "device" in params and hasattr(self, "net_"):
+            self._move_to(resolve_device(self.device))
+        return self
+
+    def _move_to(self, device: torch.device):
+        net = self.net_
+        net.module_.to(device)
+        net.criterion_.to(device)
+        for state in net.optimizer_.state.values():
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor):
+                    state[key] = value.to(device)
+        net.device = device.type
+        self.device_ = device.type
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _silent(*args, **kwargs):
+    """A sink that prints nothing (skorch callbacks print through a sink)."""

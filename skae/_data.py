@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""Data plumbing between validated arrays and torch: datasets, batch iterators, batched inference.
+
+skorch's default ``Dataset`` + ``DataLoader`` collate one sample at a time
+(about 6.5 µs per sample per epoch on the reference machine). Here rows are
+sliced out of one tensor per batch instead, which is what a hand-written
+PyTorch loop does.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+__all__ = ["ArrayDataset", "BatchIterator", "batched_map", "to_float_tensor"]
+
+#: Rows per chunk of transform/inverse_transform/score_samples (bounds working memory).
+INFERENCE_BATCH_SIZE = 4096
+
+
+def to_float_tensor(X, dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
+    """View ``X`` as a tensor of ``dtype`` on ``device`` (no copy when nothing changes)."""
+    if isinstance(X, torch.Tensor):
+        return X.to(device=device, dtype=dtype)
+    X = np.ascontiguousarray(X)
+    if not X.flags.writeable:
+        # torch warns that it cannot protect read-only memory; skae never writes
+        # into its input, so share the buffer (no copy) without the warning.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            t = torch.from_numpy(X)
+    else:
+        t = torch.from_numpy(X)
+    return t.to(device=device, dtype=dtype)
+
+
+class ArrayDataset(Dataset):
+    """Rows of a 2-D array served as scaled float tensors, in batches.
+
+    Parameters
+    ----------
+    X : ndarray or torch.Tensor of shape (n_samples, n_features)
+        The data. It is never modified.
+    indices : ndarray of int, default=None
+        The rows of ``X`` this dataset covers (e.g. the training part of a
+        validation split); all rows when ``None``. No copy of ``X`` is made.
+    shift, scale : torch.Tensor of shape (n_features,), default=None
+        Batches are returned as ``(x - shift) / scale`` when given.
+    device : str or torch.device, default="cpu"
+        Where batches are delivered.
+    dtype : torch.dtype, default=torch.float32
+        Dtype of the batches.
+    preload : bool, default=True
+        Convert ``X`` to one tensor on ``device`` up front (fast path). With
+        ``False`` rows are converted and moved batch by batch (large arrays,
+        memory maps, data that does not fit on the GPU).
+    """
+
+    def __init__(
+        self,
+        X,
+        indices=None,
+        *,
+        shift=None,
+        scale=None,
+        device="cpu",
+        dtype=torch.float32,
+        preload=True,
+    ):
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.preload = preload
+        if preload:
+            self.data = to_float_tensor(X, dtype, self.device)
+        else:
+            self.data = X
+        n = X.shape[0]
+        self.indices = (
+            torch.arange(n) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+        )
+        self.shift = None if shift is None else shift.to(self.device, dtype)
+        self.scale = None if scale is None else scale.to(self.device, dtype)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        return self.batch(self.indices[i : i + 1])[0]
+
+    def batch(self, rows: torch.Tensor) -> torch.Tensor:
+        """Scaled rows ``rows`` (absolute row numbers of ``X``) on the target device."""
+        if self.preload:
+            if rows.device != self.data.device:
+                rows = rows.to(self.data.device)
+            xb = self.data.index_select(0, rows)
+        else:
+            xb = torch.from_numpy(np.asarray(self.data[rows.numpy()]))
+            if self.device.type == "cuda":
+                xb = xb.pin_memory().to(self.device, dtype=self.dtype, non_blocking=True)
+            else:
+                xb = xb.to(self.device, dtype=self.dtype)
+        if self.shift is not None:
+            xb = (xb - self.shift) / self.scale
+        return xb
+
+
+class BatchIterator:
+    """Yield ``(x, x)`` batches of an :class:`ArrayDataset` (input is its own target).
+
+    Used as skorch's ``iterator_train`` / ``iterator_valid``. Shuffling draws
+    from torch's global generator, which the estimators seed inside
+    :func:`torch.random.fork_rng`, so fits are repeatable without touching the
+    caller's random state.
+
+    Parameters
+    ----------
+    dataset : ArrayDataset
+    batch_size : int, default=64
+    shuffle : bool, default=False
+    """
+
+    def __init__(self, dataset: ArrayDataset, batch_size: int = 64, shuffle: bool = False):
+        if not isinstance(dataset, ArrayDataset):
+            raise TypeError(f"BatchIterator needs an ArrayDataset, got {type(dataset).__name__}.")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+
+    def __len__(self) -> int:
+        return max(1, math.ceil(len(self.dataset) / self.batch_size))
+
+    def __iter__(self):
+        idx = self.dataset.indices
+        n = len(idx)
+        if self.shuffle:
+            idx = idx[torch.randperm(n)]
+        bs = self.batch_size
+        # A trailing batch of one row would break batch normalisation and gives a
+        # very noisy step: merge it into the previous batch when training.
+        stops = [*range(bs, n, bs), n]
+        if self.shuffle and len(stops) > 1 and stops[-1] - stops[-2] == 1:
+            stops.pop(-2)
+        start = 0
+        for stop in stops:
+            xb = self.dataset.batch(idx[start:stop])
+            start = stop
+            yield xb, xb
+
+
+def batched_map(fn, X, out: np.ndarray, *, batch_size=INFERENCE_BATCH_SIZE, prepare=None):
+    """Apply ``fn`` to ``X`` chunk by chunk, writing into the preallocated ``out``.
+
+    ``prepare(chunk) -> tensor`` turns a chunk of ``X`` into the model's input;
+    ``fn(tensor) -> tensor`` computes the result. Working memory stays one
+    chunk; ``out`` is the only full-size allocation.
+    """
+    n = X.shape[0]
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        res = fn(prepare(X[start:stop]))
+        out[start:stop] = res.detach().to("cpu").numpy()
+    return out

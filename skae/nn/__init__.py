@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""PyTorch modules used by skae's estimators.
+
+Everything here is a plain :class:`torch.nn.Module` (or a function building
+one) that knows nothing about scikit-learn, so it can be reused in any PyTorch
+code.
+"""
+
+from ._autoencoder import Autoencoder, AutoencoderLoss, VariationalAutoencoder
+from ._builders import build_autoencoder
+from ._conv import ConvDecoder, ConvEncoder, conv_output_shapes
+from ._layers import (
+    ACTIVATIONS,
+    GaussianNoise,
+    MaskingNoise,
+    SaltAndPepperNoise,
+    get_activation,
+    make_noise,
+)
+from ._mlp import MLP, MLPDecoder, MLPEncoder
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "Autoencoder",
+    "AutoencoderLoss",
+    "ConvDecoder",
+    "ConvEncoder",
+    "GaussianNoise",
+    "MLPDecoder",
+    "MLPEncoder",
+    "MaskingNoise",
+    "SaltAndPepperNoise",
+    "VariationalAutoencoder",
+    "build_autoencoder",
+    "conv_output_shapes",
+    "get_activation",
+    "make_noise",
+]

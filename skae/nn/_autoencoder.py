@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""Autoencoder modules and the reconstruction loss.
+
+These are plain :class:`torch.nn.Module` classes: they know nothing about
+scikit-learn and can be reused in any PyTorch training loop.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["Autoencoder", "AutoencoderLoss", "VariationalAutoencoder"]
+
+
+class Autoencoder(nn.Module):
+    """An encoder, a decoder, an optional input corruption and an output activation.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps ``(batch, n_features)`` to ``(batch, n_components)``.
+    decoder : torch.nn.Module
+        Maps ``(batch, n_components)`` to ``(batch, n_features)`` *logits*
+        (pre-activation).
+    output_activation : torch.nn.Module, default=None
+        Applied to the decoder's output by :meth:`decode`; ``None`` means
+        :class:`torch.nn.Identity`.
+    noise : torch.nn.Module, default=None
+        Corruption applied to the input in training mode only (e.g.
+        :class:`~skae.nn.GaussianNoise`); ``None`` means no corruption.
+
+    Notes
+    -----
+    :meth:`forward` returns ``(logits, z)`` so that a loss can use either the
+    logits (binary cross-entropy) or the activated output, and penalise the
+    code ``z``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import Autoencoder, MLPDecoder, MLPEncoder
+    >>> ae = Autoencoder(MLPEncoder(10, 2, (8,)), MLPDecoder(10, 2, (8,)), torch.nn.Sigmoid())
+    >>> logits, z = ae(torch.rand(4, 10))
+    >>> logits.shape, z.shape
+    (torch.Size([4, 10]), torch.Size([4, 2]))
+    >>> ae.decode(z).min() >= 0
+    tensor(True)
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        decoder: nn.Module,
+        output_activation: nn.Module | None = None,
+        noise: nn.Module | None = None,
+    ) -> None:
+        super().__init__()
+        self.noise = noise if noise is not None else nn.Identity()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.output_activation = (
+            output_activation if output_activation is not None else nn.Identity()
+        )
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Codes of ``x`` (no corruption is applied in eval mode)."""
+        return self.encoder(x)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Reconstruction (after the output activation) of codes ``z``."""
+        return self.output_activation(self.decoder(z))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        z = self.encoder(self.noise(x))
+        return self.decoder(z), z
+
+
+class VariationalAutoencoder(Autoencoder):
+    """A variational autoencoder with a diagonal Gaussian posterior.
+
+    The encoder must output ``2 * n_components`` values per row: the posterior
+    means followed by the log-variances. In training mode the code is sampled
+    with the reparameterisation trick; in eval mode it is the mean.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import MLPDecoder, MLPEncoder, VariationalAutoencoder
+    >>> vae = VariationalAutoencoder(MLPEncoder(10, 4, (8,)), MLPDecoder(10, 2, (8,)))
+    >>> logits, z, mean, log_var = vae(torch.rand(3, 10))
+    >>> z.shape, mean.shape
+    (torch.Size([3, 2]), torch.Size([3, 2]))
+    """
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Posterior means of ``x``."""
+        mean, _ = self.encoder(x).chunk(2, dim=-1)
+        return mean
+
+    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        mean, log_var = self.encoder(self.noise(x)).chunk(2, dim=-1)
+        log_var = log_var.clamp(-30.0, 20.0)
+        if self.training:
+            z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
+        else:
+            z = mean
+        return self.decoder(z), z, mean, log_var
+
+
+class AutoencoderLoss(nn.Module):
+    """Reconstruction loss with optional L1 code penalty and KL term.
+
+    Parameters
+    ----------
+    loss : {"mse", "bce"}, default="mse"
+        ``"mse"`` compares ``output_activation(logits)`` with the target;
+        ``"bce"`` is binary cross-entropy computed on the logits (numerically
+        stable, targets in ``[0, 1]``).
+    output_activation : torch.nn.Module, default=None
+        Activation applied before the MSE; ignored by ``"bce"``.
+    latent_l1 : float, default=0.0
+        Weight of the mean absolute value of the code (sparse autoencoder).
+    beta : float, default=1.0
+        Weight of the KL divergence for variational outputs.
+
+    Notes
+    -----
+    Every term is averaged per input element, so the KL divergence (a sum over
+    latent dimensions) is divided by the number of features. The terms of the
+    last call are kept in ``last_terms`` (detached) for logging.
+
+    Examples
+    --------
+    >>> import torch
+    >>> crit = AutoencoderLoss("bce")
+    >>> x = torch.rand(4, 3)
+    >>> float(crit((torch.zeros(4, 3), torch.zeros(4, 1)), x)) > 0
+    True
+    """
+
+    def __init__(
+        self,
+        loss: str = "mse",
+        output_activation: nn.Module | None = None,
+        latent_l1: float = 0.0,
+        beta: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if loss not in ("mse", "bce"):
+            raise ValueError(f"loss must be 'mse' or 'bce', got {loss!r}.")
+        self.loss = loss
+        self.output_activation = (
+            output_activation if output_activation is not None else nn.Identity()
+        )
+        self.latent_l1 = float(latent_l1)
+        self.beta = float(beta)
+        self.last_terms: dict[str, Tensor] = {}
+
+    def forward(self, output: tuple[Tensor, ...], target: Tensor) -> Tensor:
+        logits, z = output[0], output[1]
+        if self.loss == "bce":
+            rec = F.binary_cross_entropy_with_logits(logits, target)
+        else:
+            rec = F.mse_loss(self.output_activation(logits), target)
+        total = rec
+        terms = {"reconstruction": rec}
+        if self.latent_l1 > 0:
+            l1 = z.abs().mean()
+            total = total + self.latent_l1 * l1
+            terms["latent_l1"] = l1
+        if len(output) == 4:
+            mean, log_var = output[2], output[3]
+            kl = -0.5 * (1 + log_var - mean.pow(2) - log_var.exp()).sum(dim=1).mean()
+            kl = kl / target[0].numel()
+            total = total + self.beta * kl
+            terms["kl"] = kl
+        self.last_terms = {k: v.detach() for k, v in terms.items()}
+        return total

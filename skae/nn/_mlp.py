@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""Fully connected encoder and decoder stacks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+__all__ = ["MLP", "MLPDecoder", "MLPEncoder"]
+
+
+class MLP(nn.Module):
+    """A stack of ``Linear -> norm -> activation -> dropout`` blocks and a final ``Linear``.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the input.
+    out_features : int
+        Width of the output; the last layer is linear (no activation).
+    hidden_layer_sizes : sequence of int
+        Widths of the hidden layers, in order.
+    activation : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation class, built once per hidden layer.
+    batch_norm : bool, default=False
+        Insert :class:`torch.nn.BatchNorm1d` after each hidden ``Linear``.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation (``nn.Identity`` when 0).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import MLP
+    >>> mlp = MLP(64, 2, (32, 16))
+    >>> mlp(torch.zeros(5, 64)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        hidden_layer_sizes: Sequence[int] = (),
+        *,
+        activation: type[nn.Module] = nn.ReLU,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        sizes = [int(in_features), *map(int, hidden_layer_sizes)]
+        if min([*sizes, int(out_features)]) < 1:
+            raise ValueError(f"Layer sizes must be positive, got {[*sizes, out_features]}.")
+        layers: list[nn.Module] = []
+        for n_in, n_out in itertools.pairwise(sizes):
+            layers += [
+                nn.Linear(n_in, n_out),
+                nn.BatchNorm1d(n_out) if batch_norm else nn.Identity(),
+                activation(),
+                nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
+            ]
+        layers.append(nn.Linear(sizes[-1], int(out_features)))
+        self.layers = nn.Sequential(*layers)
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.layers(x)
+
+
+class MLPEncoder(MLP):
+    """Dense encoder: ``n_features -> hidden_layer_sizes -> n_components``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import MLPEncoder
+    >>> MLPEncoder(784, 32, (256, 128))(torch.zeros(3, 784)).shape
+    torch.Size([3, 32])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_components: int,
+        hidden_layer_sizes: Sequence[int] = (256, 128),
+        **kwargs,
+    ) -> None:
+        super().__init__(n_features, n_components, hidden_layer_sizes, **kwargs)
+
+
+class MLPDecoder(MLP):
+    """Dense decoder mirroring :class:`MLPEncoder`: ``n_components -> ... -> n_features``.
+
+    ``hidden_layer_sizes`` is given in the *encoder's* order and reversed here,
+    so ``MLPEncoder(d, k, h)`` and ``MLPDecoder(d, k, h)`` are mirror images.
+    The output is pre-activation (logits); the output activation is applied by
+    :class:`~skae.nn.Autoencoder`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import MLPDecoder
+    >>> MLPDecoder(784, 32, (256, 128))(torch.zeros(3, 32)).shape
+    torch.Size([3, 784])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_components: int,
+        hidden_layer_sizes: Sequence[int] = (256, 128),
+        **kwargs,
+    ) -> None:
+        super().__init__(n_components, n_features, tuple(hidden_layer_sizes)[::-1], **kwargs)

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""scikit-learn's own estimator checks over every public estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skae import AutoencoderTransformer
+
+# Small networks and few epochs keep the ~50 checks per estimator fast; every
+# check runs, none is skipped or marked as an expected failure.
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=5, batch_size=16)
+
+ESTIMATORS = [
+    AutoencoderTransformer(**FAST),
+    AutoencoderTransformer(n_components=3, batch_norm=True, dropout=0.1, **FAST),
+    AutoencoderTransformer(early_stopping=False, noise="gaussian", latent_l1=0.01, **FAST),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
