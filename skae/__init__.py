@@ -2,8 +2,15 @@
 # Authors: The skae developers
 """scikit-learn compatible autoencoders on PyTorch, trained through skorch."""
 
+from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
+from ._vae import VariationalAutoencoderTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "__version__"]
+__all__ = [
+    "AutoencoderOutlierDetector",
+    "AutoencoderTransformer",
+    "VariationalAutoencoderTransformer",
+    "__version__",
+]

@@ -183,11 +183,22 @@ class BaseAutoencoder(BaseEstimator):
             shape = tuple(self.input_shape)
             if len(shape) == 2:
                 shape = (1, *shape)
-            if len(shape) != 3 or not all(isinstance(s, Integral) and s > 0 for s in shape):
+            ok = len(shape) == 3 and all(
+                isinstance(s, Integral) and (s > 0 or s == -1) for s in shape
+            )
+            if not ok or shape.count(-1) > 1:
                 raise ValueError(
                     "input_shape must be (height, width) or (channels, height, width) with "
-                    f"positive integers, got {self.input_shape!r}."
+                    f"positive integers (one may be -1), got {self.input_shape!r}."
                 )
+            if -1 in shape:
+                known = -math.prod(shape)
+                if self.n_features_in_ % known:
+                    raise ValueError(
+                        f"input_shape={tuple(self.input_shape)} cannot hold rows of "
+                        f"{self.n_features_in_} features."
+                    )
+                shape = tuple(self.n_features_in_ // known if s == -1 else s for s in shape)
             if math.prod(shape) != self.n_features_in_:
                 raise ValueError(
                     f"input_shape={tuple(self.input_shape)} holds {math.prod(shape)} values per "
@@ -481,6 +492,35 @@ class BaseAutoencoder(BaseEstimator):
                 "as returned by transform."
             )
         return Z
+
+    def score_samples(self, X):
+        """Negative mean squared reconstruction error of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-mean((X - inverse_transform(transform(X)))**2, axis=1)``;
+            higher means better reconstructed (more normal).
+        """
+        check_is_fitted(self)
+        return -self._squared_error(self._validate_X(X, reset=False))
+
+    @property
+    def encoder_(self):
+        """The trained encoder module."""
+        check_is_fitted(self)
+        return self.net_.module_.encoder
+
+    @property
+    def decoder_(self):
+        """The trained decoder module."""
+        check_is_fitted(self)
+        return self.net_.module_.decoder
 
     # ------------------------------------------------------------------ misc
     def set_params(self, **params):

@@ -4,7 +4,11 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoencoderTransformer
+from skae import (
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    VariationalAutoencoderTransformer,
+)
 
 # Small networks and few epochs keep the ~50 checks per estimator fast; every
 # check runs, none is skipped or marked as an expected failure.
@@ -14,6 +18,15 @@ ESTIMATORS = [
     AutoencoderTransformer(**FAST),
     AutoencoderTransformer(n_components=3, batch_norm=True, dropout=0.1, **FAST),
     AutoencoderTransformer(early_stopping=False, noise="gaussian", latent_l1=0.01, **FAST),
+    AutoencoderTransformer(activation="tanh", noise="masking", noise_level=0.2, **FAST),
+    AutoencoderTransformer(architecture="conv", input_shape=(1, -1), conv_channels=(4,), **FAST),
+    VariationalAutoencoderTransformer(**FAST),
+    VariationalAutoencoderTransformer(beta=4.0, early_stopping=False, **FAST),
+    AutoencoderOutlierDetector(**FAST),
+    AutoencoderOutlierDetector(contamination=0.1, noise="salt_and_pepper", **FAST),
+    AutoencoderOutlierDetector(
+        architecture="conv", input_shape=(-1, 1), conv_channels=(4,), **FAST
+    ),
 ]
 
 
