@@ -141,7 +141,7 @@ class BaseAutoencoder(BaseEstimator):
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -241,7 +241,12 @@ class BaseAutoencoder(BaseEstimator):
         """Extra skorch callbacks of a subclass (name, callback) and terms to log."""
         return [], ()
 
-    def _build_net(self, input_shape, hidden_layer_sizes, noise_range):
+    def _batch_size(self, n_train):
+        if self.batch_size != "auto":
+            return self.batch_size
+        return int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 200)), 6, 9))
+
+    def _build_net(self, input_shape, hidden_layer_sizes, noise_range, n_train):
         module = build_autoencoder(
             self.n_features_in_,
             self.n_components,
@@ -309,7 +314,7 @@ class BaseAutoencoder(BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             lr=self.learning_rate,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            batch_size=self._batch_size(n_train),
             iterator_train=BatchIterator,
             iterator_valid=BatchIterator,
             iterator_train__shuffle=True,
@@ -376,7 +381,7 @@ class BaseAutoencoder(BaseEstimator):
         with torch.random.fork_rng(devices=devices, device_type=self.device_):
             torch.manual_seed(seed)
             if first_call:
-                self.net_ = self._build_net(input_shape, hidden, noise_range)
+                self.net_ = self._build_net(input_shape, hidden, noise_range, n_samples - n_valid)
                 self.net_.initialize()
             perm = torch.randperm(n_samples)
             train_idx, valid_idx = perm[n_valid:], perm[:n_valid]

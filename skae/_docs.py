@@ -75,8 +75,10 @@ torch.nn.Module class, default="relu"
     weight_decay : float, default=0.0
         Weight decay (L2 penalty) passed to the optimizer.
 
-    batch_size : int, default=64
-        Rows per mini-batch.
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch. ``"auto"`` is the power of two nearest to
+        ``n_train / 200``, clipped to [64, 512]: 64 for small data such as
+        scikit-learn's digits, 256 for MNIST's 54,000 training rows.
 
     max_epochs : int, default=200
         Maximum number of passes over the training data.

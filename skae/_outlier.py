@@ -96,7 +96,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         optimizer="adam",
         learning_rate=1e-3,
         weight_decay=0.0,
-        batch_size=64,
+        batch_size="auto",
         max_epochs=200,
         early_stopping=True,
         validation_fraction=0.1,
