@@ -81,6 +81,19 @@ class _DivergenceCheck(Callback):
                 )
 
 
+class _EarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, inactive for epochs run without validation data.
+
+    ``partial_fit`` runs single epochs without a validation split on a net that
+    ``fit`` may have built with early stopping.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.monitor not in net.history[-1]:
+            return
+        super().on_epoch_end(net, **kwargs)
+
+
 class _AutoencoderNet(NeuralNet):
     """skorch ``NeuralNet`` that logs the criterion's extra terms and supports autocast.
 
@@ -289,7 +302,7 @@ class BaseAutoencoder(BaseEstimator):
             callbacks.append(
                 (
                     "early_stopping",
-                    EarlyStopping(
+                    _EarlyStopping(
                         monitor="valid_loss",
                         patience=self.n_iter_no_change,
                         threshold=self.tol,
@@ -345,6 +358,7 @@ class BaseAutoencoder(BaseEstimator):
     def _fit(self, X, *, partial=False):
         """Fit (or continue fitting) on validated input; returns ``self``."""
         first_call = not (hasattr(self, "net_") and (self.warm_start or partial))
+        stream = _is_lazy(X)
         X = self._validate_X(X, reset=first_call)
         hidden, input_shape = self._check_structure()
         n_samples = X.shape[0]
@@ -387,14 +401,13 @@ class BaseAutoencoder(BaseEstimator):
             train_idx, valid_idx = perm[n_valid:], perm[:n_valid]
             if n_valid == 0:
                 train_idx = None  # all rows, in order (shuffled per epoch)
-            data = self._make_dataset(X, train_idx)
+            data = self._make_dataset(X, train_idx, stream=stream)
             self.net_.train_split = (
                 predefined_split(self._make_dataset(X, valid_idx, like=data)) if n_valid else None
             )
-            if partial:
-                self.net_.fit_loop(data, epochs=1)
-            else:
-                self.net_.partial_fit(data)
+            # skorch's partial_fit trains without re-initialising (warm start, or
+            # the net just built above); it stops cleanly on KeyboardInterrupt.
+            self.net_.partial_fit(data, epochs=1 if partial else None)
 
         history = self.net_.history
         self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
@@ -405,7 +418,7 @@ class BaseAutoencoder(BaseEstimator):
         self.net_.module_.eval()
         return self
 
-    def _make_dataset(self, X, indices, like=None):
+    def _make_dataset(self, X, indices, like=None, stream=False):
         shift = scale = None
         if self.mean_ is not None:
             shift = torch.as_tensor(self.mean_, dtype=torch.float32)
@@ -422,7 +435,7 @@ class BaseAutoencoder(BaseEstimator):
             scale=scale,
             device=self.device_,
             dtype=torch.float32,
-            preload=not isinstance(X, np.memmap),
+            preload=not stream and _fits_on(self.device_, X.shape[0] * X.shape[1] * 4),
         )
 
     # ------------------------------------------------------------------ inference
@@ -555,3 +568,22 @@ class BaseAutoencoder(BaseEstimator):
 
 def _silent(*args, **kwargs):
     """A sink that prints nothing (skorch callbacks print through a sink)."""
+
+
+def _is_lazy(X) -> bool:
+    """True for a ``np.memmap``: training then reads batches from disk on demand."""
+    return isinstance(X, np.memmap)
+
+
+def _fits_on(device: str, nbytes: int) -> bool:
+    """Whether a float32 copy of the training data fits comfortably on ``device``.
+
+    The CPU always takes the one-tensor fast path (the float32 tensor shares the
+    caller's memory when X is already float32). On CUDA the data are moved to the
+    GPU once if they use at most half the free memory; otherwise batches stream
+    from pinned host memory.
+    """
+    if device != "cuda":
+        return True
+    free, _ = torch.cuda.mem_get_info()
+    return nbytes <= free // 2

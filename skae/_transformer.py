@@ -154,6 +154,31 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         return self._fit(X)
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one pass over X, keeping the network and optimizer state.
+
+        Like :meth:`sklearn.decomposition.IncrementalPCA.partial_fit`: feed a
+        dataset larger than memory chunk by chunk. The first call builds the
+        network and fixes ``n_features_in_``, the output activation and the
+        standardisation from its rows, so make the first chunk representative
+        (or set ``output_activation`` explicitly). No validation split is made
+        and early stopping does not apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data. Not modified.
+        y : Ignored
+            Not used.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._fit(X, partial=True)
+
     def transform(self, X):
         """Encode X.
 
