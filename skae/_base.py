@@ -106,6 +106,47 @@ class _AutoencoderNet(NeuralNet):
         self.log_terms = log_terms
         self.precision = precision
 
+    def initialize(self):
+        super().initialize()
+        # float16 autocast needs loss scaling against gradient underflow; bf16 does not.
+        use_scaler = self.precision == "16-mixed"
+        self.grad_scaler_ = (
+            torch.amp.GradScaler(torch.device(self.device).type) if use_scaler else None
+        )
+        return self
+
+    def __getstate__(self):
+        # The scaler may hold CUDA tensors outside skorch's device mapping; its
+        # state is a running loss scale, cheap to rebuild after unpickling.
+        state = super().__getstate__()
+        state.pop("grad_scaler_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.precision == "16-mixed" and getattr(self, "initialized_", False):
+            self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
+        else:
+            self.grad_scaler_ = None
+
+    def train_step_single(self, batch, **fit_params):
+        if self.grad_scaler_ is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = batch
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.grad_scaler_.scale(loss).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        if self.grad_scaler_ is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        self.grad_scaler_.step(self.optimizer_)
+        self.grad_scaler_.update()
+        return None
+
     def infer(self, x, **fit_params):
         dtype = PRECISIONS[self.precision]
         if dtype is None:
@@ -138,7 +179,7 @@ class BaseAutoencoder(BaseEstimator):
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "architecture": [StrOptions({"mlp", "conv"})],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS) - {"identity", "sigmoid"}), type],
         "output_activation": [StrOptions({"auto", "sigmoid", "tanh", "identity"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -280,6 +321,8 @@ class BaseAutoencoder(BaseEstimator):
             encoder=self.encoder,
             decoder=self.decoder,
         )
+        if self.encoder is not None or self.decoder is not None:
+            self._check_parts(module)
         criterion = AutoencoderLoss(
             self.loss_,
             output_activation=module.output_activation,
@@ -315,11 +358,25 @@ class BaseAutoencoder(BaseEstimator):
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
-            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+            name, obj = cb if isinstance(cb, tuple) and len(cb) == 2 else (f"user_{i}", cb)
+            is_cb = isinstance(obj, Callback) or (
+                isinstance(obj, type) and issubclass(obj, Callback)
+            )
+            if not (isinstance(name, str) and is_cb):
+                raise TypeError(
+                    "callbacks must be a list of skorch Callback instances or "
+                    f"(name, callback) tuples; entry {i} is {cb!r}."
+                )
+            callbacks.append((name, obj))
 
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = OPTIMIZERS[optimizer]
+        elif not issubclass(optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer "
+                f"subclass, got {optimizer!r}."
+            )
         return _AutoencoderNet(
             module=module,
             criterion=criterion,
@@ -344,13 +401,41 @@ class BaseAutoencoder(BaseEstimator):
             **({} if self.verbose else {"callbacks__print_log": None}),
         )
 
+    def _check_parts(self, module):
+        """Dry-run custom encoder/decoder on two zero rows and check their widths."""
+        n_code = 2 * self.n_components if self._variational else self.n_components
+        checks = [
+            ("encoder", module.encoder, self.n_features_in_, n_code),
+            ("decoder", module.decoder, self.n_components, self.n_features_in_),
+        ]
+        was_training = module.training
+        module.eval()
+        try:
+            for name, part, n_in, n_out in checks:
+                with torch.no_grad():
+                    try:
+                        out = part(torch.zeros(2, n_in))
+                    except RuntimeError as exc:
+                        raise ValueError(
+                            f"The {name} failed on a batch of shape (2, {n_in}): {exc}"
+                        ) from exc
+                if tuple(out.shape) != (2, n_out):
+                    raise ValueError(
+                        f"The {name} must map (batch, {n_in}) to (batch, {n_out}) "
+                        f"(n_features_in_={self.n_features_in_}, "
+                        f"n_components={self.n_components}); it returned shape "
+                        f"{tuple(out.shape)} for input (2, {n_in})."
+                    )
+        finally:
+            module.train(was_training)
+
     # ------------------------------------------------------------------ fitting
     def _validate_X(self, X, *, reset):
         return validate_data(
             self,
             X,
             reset=reset,
-            dtype=[np.float32, np.float64],
+            dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
             ensure_all_finite=True,
         )
@@ -376,6 +461,10 @@ class BaseAutoencoder(BaseEstimator):
                 self.mean_ = None
                 self.scale_ = None
             self.device_ = resolve_device(self.device).type
+            if standardize:
+                # salt and pepper acts on what the network sees: standardised values
+                lo = float(np.min((X.min(axis=0) - self.mean_) / self.scale_))
+                hi = float(np.max((X.max(axis=0) - self.mean_) / self.scale_))
             noise_range = (lo, hi)
         else:
             noise_range = None
@@ -388,6 +477,16 @@ class BaseAutoencoder(BaseEstimator):
                     f"early_stopping=True with validation_fraction={self.validation_fraction} "
                     f"leaves no training or validation samples out of n_samples={n_samples}. "
                     "Pass more samples, change validation_fraction or set early_stopping=False."
+                )
+
+        if self.batch_norm and not partial:
+            n_train = n_samples - n_valid
+            if n_train < 2 or self._batch_size(n_train) < 2:
+                raise ValueError(
+                    "batch_norm=True needs at least 2 rows in every training batch, but "
+                    f"batch_size={self.batch_size} and {n_train} of n_samples={n_samples} rows "
+                    "are used for training. Pass more samples, a larger batch_size, "
+                    "early_stopping=False, or batch_norm=False."
                 )
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)

@@ -230,6 +230,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     @property
     def _n_features_out(self):
+        check_is_fitted(self)
         return self.n_components
 
     def __sklearn_tags__(self):
