@@ -433,7 +433,7 @@ class BaseAutoencoder(BaseEstimator):
     def _validate_X(self, X, *, reset):
         return validate_data(
             self,
-            X,
+            _from_torch(X),
             reset=reset,
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
@@ -601,7 +601,7 @@ class BaseAutoencoder(BaseEstimator):
 
     def _check_codes(self, Z):
         check_is_fitted(self)
-        Z = check_array(Z, dtype=[np.float32, np.float64], ensure_all_finite=True)
+        Z = check_array(_from_torch(Z), dtype=[np.float64, np.float32], ensure_all_finite=True)
         if Z.shape[1] != self.n_components:
             raise ValueError(
                 f"Z has {Z.shape[1]} features, but {type(self).__name__} has "
@@ -686,3 +686,21 @@ def _fits_on(device: str, nbytes: int) -> bool:
         return True
     free, _ = torch.cuda.mem_get_info()
     return nbytes <= free // 2
+
+
+def _from_torch(X):
+    """A CPU tensor becomes a zero-copy NumPy view; other tensors get a clear error.
+
+    float16/bfloat16 tensors (no NumPy equivalent for bfloat16) are widened to float32.
+    """
+    if not isinstance(X, torch.Tensor):
+        return X
+    if X.device.type != "cpu":
+        raise TypeError(
+            f"X is a torch tensor on {X.device}; skae validates input on the CPU. "
+            "Pass X.cpu() (training data are moved to the estimator's device_ once)."
+        )
+    X = X.detach()
+    if X.dtype in (torch.float16, torch.bfloat16):
+        X = X.float()
+    return X.numpy()

@@ -798,3 +798,21 @@ def test_compile_trains_like_eager():
     compiled = AutoencoderTransformer(**params, compile=True).fit(X)
     assert type(compiled.net_.module_).__name__ == "OptimizedModule"
     np.testing.assert_allclose(compiled.transform(X), eager.transform(X), rtol=1e-4, atol=1e-5)
+
+
+def test_cpu_torch_tensors_are_accepted_without_copy():
+    X = torch.rand(50, 6, requires_grad=True)
+    params = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+    from_tensor = AutoencoderTransformer(**params).fit(X)
+    from_numpy = AutoencoderTransformer(**params).fit(X.detach().numpy())
+    Z = from_tensor.transform(X)
+    assert isinstance(Z, np.ndarray) and Z.dtype == np.float32
+    np.testing.assert_array_equal(Z, from_numpy.transform(X.detach().numpy()))
+    assert from_tensor.inverse_transform(torch.from_numpy(Z)).shape == (50, 6)
+    assert from_tensor.transform(X.to(torch.bfloat16)).dtype == np.float32
+
+
+def test_tensor_on_another_device_is_a_clear_error():
+    est = AutoencoderTransformer(n_components=2, hidden_layer_sizes=(8,), max_epochs=1)
+    with pytest.raises(TypeError, match=r"torch tensor on meta.*X\.cpu\(\)"):
+        est.fit(torch.empty(10, 3, device="meta"))
