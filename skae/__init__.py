@@ -3,6 +3,7 @@
 """scikit-learn compatible autoencoders on PyTorch, trained through skorch."""
 
 from ._outlier import AutoencoderOutlierDetector
+from ._persistence import ModelFileError, load
 from ._transformer import AutoencoderTransformer
 from ._vae import VariationalAutoencoderTransformer
 
@@ -11,6 +12,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
+    "ModelFileError",
     "VariationalAutoencoderTransformer",
     "__version__",
+    "load",
 ]

@@ -42,6 +42,8 @@ OPTIMIZERS = {
     "adagrad": torch.optim.Adagrad,
 }
 
+_SAME_AS_INITIALIZED = "__same_as_initialized__"
+
 PRECISIONS = {"32": None, "bf16": torch.bfloat16, "16-mixed": torch.float16}
 
 
@@ -120,10 +122,20 @@ class _AutoencoderNet(NeuralNet):
         # state is a running loss scale, cheap to rebuild after unpickling.
         state = super().__getstate__()
         state.pop("grad_scaler_", None)
+        # module/criterion were given as instances, so skorch's ``module_`` is the
+        # same object: pickle it once, through skorch's device-mapping path.
+        for name in ("module", "criterion"):
+            if state.get(name) is self.__dict__.get(name + "_"):
+                state[name] = _SAME_AS_INITIALIZED
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        for name in ("module", "criterion"):
+            if isinstance(self.__dict__.get(name), str) and (
+                self.__dict__[name] == _SAME_AS_INITIALIZED
+            ):
+                setattr(self, name, getattr(self, name + "_"))
         if self.precision == "16-mixed" and getattr(self, "initialized_", False):
             self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
         else:
@@ -638,6 +650,51 @@ class BaseAutoencoder(BaseEstimator):
         """The trained decoder module."""
         check_is_fitted(self)
         return self.net_.module_.decoder
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Save the fitted estimator to a zip of ``config.json`` and ``model.safetensors``.
+
+        Loading it back with :func:`skae.load` never unpickles nor runs code
+        from the file. Models with custom ``torch.nn.Module`` parts or
+        callbacks cannot be saved this way; use :mod:`pickle`/:mod:`joblib`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (written atomically).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+        """
+        from ._persistence import save
+
+        return save(self, path)
+
+    def to_onnx(self, path, *, part="encoder", opset=None):
+        """Export the fitted network, input scaling included, to ONNX.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination ``.onnx`` file (written atomically).
+        part : {"encoder", "decoder", "autoencoder"}, default="encoder"
+            ``"encoder"`` maps X to codes (like :meth:`transform`),
+            ``"decoder"`` codes to rows (like ``inverse_transform``) and
+            ``"autoencoder"`` X to its reconstruction. The batch axis is dynamic.
+        opset : int, default=None
+            ONNX opset version; ``None`` uses skae's default.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+        """
+        from ._onnx import to_onnx
+
+        return to_onnx(self, path, part=part, opset=opset)
 
     # ------------------------------------------------------------------ misc
     def set_params(self, **params):

@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""Export a fitted estimator's network to ONNX, with skae's input scaling inside the graph.
+
+The graph computes exactly what the estimator does on float32 input:
+
+* ``part="encoder"``: ``X -> (X - mean_) / scale_ -> encode -> Z`` (``transform``),
+* ``part="decoder"``: ``Z -> decode (incl. output activation) -> * scale_ + mean_``
+  (``inverse_transform``),
+* ``part="autoencoder"``: both, ``X -> reconstruction``
+  (``inverse_transform(transform(X))``),
+
+where the standardisation steps are present only when the estimator
+standardises (``mean_`` is not None). The batch axis is dynamic.
+
+The legacy TorchScript-based exporter of :func:`torch.onnx.export`
+(``dynamo=False``) is used: it needs only the ``onnx`` package, while the
+``torch.export``-based one also needs ``onnxscript``.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import io
+import warnings
+from pathlib import Path
+
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._persistence import _atomic_write, _unwrap
+
+__all__ = ["PARTS", "to_onnx"]
+
+#: Valid values of ``part`` and their (input, output) names in the graph.
+PARTS = {
+    "encoder": ("X", "Z"),
+    "decoder": ("Z", "X_reconstructed"),
+    "autoencoder": ("X", "X_reconstructed"),
+}
+
+
+class _ExportWrapper(nn.Module):
+    """The estimator's computation for one ``part``, with the scaling as buffers."""
+
+    def __init__(self, module, part, mean=None, scale=None):
+        super().__init__()
+        self.module = module
+        self.part = part
+        self.standardize = mean is not None
+        if self.standardize:
+            self.register_buffer("shift", torch.as_tensor(mean, dtype=torch.float32))
+            self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, x):
+        if self.part != "decoder":
+            if self.standardize:
+                x = (x - self.shift) / self.scale
+            x = self.module.encode(x)
+            if self.part == "encoder":
+                return x
+        x = self.module.decode(x)
+        if self.standardize:
+            x = x * self.scale + self.shift
+        return x
+
+
+def to_onnx(estimator, path, *, part="encoder", opset=None):
+    """Export a fitted estimator's network, including its input scaling, to an ONNX file.
+
+    Parameters
+    ----------
+    estimator : AutoencoderTransformer, VariationalAutoencoderTransformer or \
+AutoencoderOutlierDetector
+        A fitted skae estimator.
+    path : str or os.PathLike
+        Destination ``.onnx`` file, written atomically (a temporary file in
+        the same directory renamed over ``path`` once complete).
+    part : {"encoder", "decoder", "autoencoder"}, default="encoder"
+        ``"encoder"``: float32 input ``"X"`` of shape ``(n, n_features_in_)``,
+        output ``"Z"`` of shape ``(n, n_components)`` (as ``transform``; the
+        posterior mean for the variational autoencoder). ``"decoder"``: input
+        ``"Z"``, output ``"X_reconstructed"`` (as ``inverse_transform``).
+        ``"autoencoder"``: input ``"X"``, output ``"X_reconstructed"``
+        (``inverse_transform(transform(X))``).
+    opset : int, default=None
+        ONNX opset version; ``None`` uses the exporter's default.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    ValueError
+        If ``part`` is not one of the above.
+
+    Notes
+    -----
+    The graph is float32 (the network's dtype): feed float32 arrays. The
+    batch axis (``"batch"``) is dynamic. Dropout and training-time noise are
+    not part of the graph (the network is exported in eval mode). The model
+    carries ``metadata_props``: ``skae_class``, ``skae_part``,
+    ``skae_version``, ``n_features_in``, ``n_components``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from skae import AutoencoderTransformer
+    >>> from skae._onnx import to_onnx
+    >>> X = np.random.RandomState(0).rand(50, 8).astype(np.float32)
+    >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
+    ...                             random_state=0).fit(X)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = to_onnx(ae, os.path.join(tmp, "encoder.onnx"))
+    ...     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    >>> Z = session.run(None, {"X": X})[0]
+    >>> bool(np.allclose(Z, ae.transform(X), atol=1e-5, rtol=1e-5))
+    True
+    """
+    import onnx
+
+    import skae
+
+    from ._base import BaseAutoencoder
+
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {sorted(PARTS)}, got {part!r}.")
+    if not isinstance(estimator, BaseAutoencoder):
+        raise TypeError(f"to_onnx expects a skae estimator, got {type(estimator).__name__}.")
+    check_is_fitted(estimator)
+    if opset is not None and (not isinstance(opset, int) or isinstance(opset, bool)):
+        raise TypeError(f"opset must be an int or None, got {opset!r}.")
+
+    # A CPU float32 copy in eval mode: the estimator itself is left untouched.
+    module = copy.deepcopy(_unwrap(estimator.net_.module_)).to("cpu", torch.float32).eval()
+    wrapper = _ExportWrapper(module, part, estimator.mean_, estimator.scale_).eval()
+    n_in = estimator.n_components if part == "decoder" else estimator.n_features_in_
+    input_name, output_name = PARTS[part]
+    example = torch.zeros(2, n_in, dtype=torch.float32)
+
+    kwargs = dict(
+        input_names=[input_name],
+        output_names=[output_name],
+        dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
+        do_constant_folding=True,
+    )
+    if opset is not None:
+        kwargs["opset_version"] = opset
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False  # TorchScript exporter: needs no onnxscript
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        # torch >= 2.9 deprecates the TorchScript exporter; nothing a user can act on.
+        warnings.filterwarnings("ignore", message=".*TorchScript-based ONNX export.*")
+        warnings.filterwarnings("ignore", message=".*The feature will be removed.*")
+        torch.onnx.export(wrapper, (example,), buffer, **kwargs)
+
+    model = onnx.load_from_string(buffer.getvalue())
+    model.producer_name = "skae"
+    model.producer_version = skae.__version__
+    meta = {
+        "skae_class": type(estimator).__name__,
+        "skae_part": part,
+        "skae_version": skae.__version__,
+        "n_features_in": str(estimator.n_features_in_),
+        "n_components": str(estimator.n_components),
+    }
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    data = model.SerializeToString()
+    _atomic_write(path, lambda f: f.write(data))
+    return Path(path)
