@@ -460,26 +460,7 @@ class BaseAutoencoder(BaseEstimator):
         hidden, input_shape = self._check_structure()
         n_samples = X.shape[0]
 
-        if first_call:
-            out, loss, standardize, (lo, hi) = self._resolve_output(X)
-            self.output_activation_ = out
-            self.loss_ = loss
-            if standardize:
-                self.mean_ = X.mean(axis=0, dtype=np.float64)
-                scale = X.std(axis=0, dtype=np.float64)
-                scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
-                self.scale_ = scale
-            else:
-                self.mean_ = None
-                self.scale_ = None
-            self.device_ = resolve_device(self.device).type
-            if standardize:
-                # salt and pepper acts on what the network sees: standardised values
-                lo = float(np.min((X.min(axis=0) - self.mean_) / self.scale_))
-                hi = float(np.max((X.max(axis=0) - self.mean_) / self.scale_))
-            noise_range = (lo, hi)
-        else:
-            noise_range = None
+        noise_range = self._fit_preprocessing(X) if first_call else None
 
         n_valid = 0
         if self.early_stopping and not partial:
@@ -528,6 +509,22 @@ class BaseAutoencoder(BaseEstimator):
         self.n_iter_ = len(history)
         self.net_.module_.eval()
         return self
+
+    def _fit_preprocessing(self, X):
+        """Set output activation, loss, standardisation and device from the training data.
+
+        Returns the ``(low, high)`` range the network sees (for salt-and-pepper noise).
+        """
+        out, loss, standardize, (lo, hi) = self._resolve_output(X)
+        self.output_activation_ = out
+        self.loss_ = loss
+        self.mean_ = self.scale_ = None
+        if standardize:
+            self.mean_, self.scale_ = _column_mean_std(X)
+            lo = float(np.min((X.min(axis=0) - self.mean_) / self.scale_))
+            hi = float(np.max((X.max(axis=0) - self.mean_) / self.scale_))
+        self.device_ = resolve_device(self.device).type
+        return lo, hi
 
     def _make_dataset(self, X, indices, like=None, stream=False):
         shift = scale = None
@@ -761,3 +758,19 @@ def _from_torch(X):
     if X.dtype in (torch.float16, torch.bfloat16):
         X = X.float()
     return X.numpy()
+
+
+def _column_mean_std(X, chunk_rows=65536):
+    """Per-column mean and standard deviation in float64, in chunks (no full-size temporary).
+
+    Zero standard deviations are replaced by 1, as in
+    :class:`~sklearn.preprocessing.StandardScaler`.
+    """
+    mean = X.mean(axis=0, dtype=np.float64)
+    sq = np.zeros_like(mean)
+    for start in range(0, X.shape[0], chunk_rows):
+        diff = X[start : start + chunk_rows].astype(np.float64) - mean
+        sq += np.einsum("ij,ij->j", diff, diff)
+    std = np.sqrt(sq / X.shape[0])
+    std[std < 10 * np.finfo(np.float64).eps] = 1.0
+    return mean, std
