@@ -489,6 +489,10 @@ class BaseAutoencoder(BaseEstimator):
             if first_call:
                 self.net_ = self._build_net(input_shape, hidden, noise_range, n_samples - n_valid)
                 self.net_.initialize()
+                if self.mean_ is None:  # standardised data have mean 0: nothing to do
+                    self.net_.module_.init_output_bias(
+                        torch.as_tensor(X.mean(axis=0, dtype=np.float64), dtype=torch.float32)
+                    )
             perm = torch.randperm(n_samples)
             train_idx, valid_idx = perm[n_valid:], perm[:n_valid]
             if n_valid == 0:

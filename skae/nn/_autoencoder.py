@@ -65,6 +65,31 @@ class Autoencoder(nn.Module):
             output_activation if output_activation is not None else nn.Identity()
         )
 
+    @torch.no_grad()
+    def init_output_bias(self, mean: Tensor) -> bool:
+        """Start reconstructions at the data mean (PCA's zero-component solution).
+
+        Sets the decoder's output bias so that ``output_activation(bias)`` is
+        ``mean``, when the decoder supports it (it has an ``init_output_bias``
+        method, like :class:`~skae.nn.MLPDecoder`) and the activation is
+        sigmoid, tanh or identity. Returns whether the bias was set.
+        """
+        setter = getattr(self.decoder, "init_output_bias", None)
+        act = self.output_activation
+        eps = 1e-4
+        if setter is None:
+            return False
+        if isinstance(act, nn.Sigmoid):
+            bias = torch.logit(mean.clamp(eps, 1 - eps))
+        elif isinstance(act, nn.Tanh):
+            bias = torch.atanh(mean.clamp(-1 + eps, 1 - eps))
+        elif isinstance(act, nn.Identity):
+            bias = mean
+        else:
+            return False
+        setter(bias)
+        return True
+
     def encode(self, x: Tensor) -> Tensor:
         """Codes of ``x`` (no corruption is applied in eval mode)."""
         return self.encoder(x)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 __all__ = ["MLP", "MLPDecoder", "MLPEncoder"]
@@ -117,3 +118,8 @@ class MLPDecoder(MLP):
         **kwargs,
     ) -> None:
         super().__init__(n_components, n_features, tuple(hidden_layer_sizes)[::-1], **kwargs)
+
+    @torch.no_grad()
+    def init_output_bias(self, bias: Tensor) -> None:
+        """Set the bias of the output layer (pre-activation), e.g. to the data mean."""
+        self.layers[-1].bias.copy_(bias.to(self.layers[-1].bias))

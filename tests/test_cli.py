@@ -1,0 +1,390 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""Tests of the ``skae`` command line (``skae compare``), on tiny, fast settings."""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import skae
+from skae import cli
+from skae.datasets import _mnist, write_idx
+from skae.metrics import COMPARE_COLUMNS
+
+#: Tiny settings shared by the end-to-end runs (digits: 300 of the 1347 training rows).
+FAST = ["--max-epochs", "2", "--n-components", "2", "4", "--max-samples", "300"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Train on one thread: the tiny networks gain nothing from more, and on a busy
+    shared machine two spinning intra-op threads make each optimizer step much slower."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    """No network, no real data folder, and a scratch working directory."""
+
+    def offline(url, *args, **kwargs):
+        raise OSError("network access is disabled in the tests")
+
+    monkeypatch.setattr(_mnist, "_urlopen", offline)
+    monkeypatch.delenv("SKAE_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def run(capsys):
+    """``run(*args)`` calls ``cli.main(["compare", *args])``; returns (status, out, err)."""
+
+    def _run(*args, command="compare"):
+        argv = [command, *map(str, args)] if command else list(map(str, args))
+        status = cli.main(argv)
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return _run
+
+
+def _assert_one_line_error(status, err, *fragments):
+    assert status == 1
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skae: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def _linked_pngs(report):
+    return re.findall(r"\]\(([^)]+\.png)\)", report)
+
+
+def _assert_png(path):
+    assert path.is_file()
+    data = path.read_bytes()
+    assert len(data) > len(PNG_MAGIC)
+    assert data.startswith(PNG_MAGIC)
+
+
+# --------------------------------------------------------------------------------------
+# End to end
+# --------------------------------------------------------------------------------------
+
+
+def test_compare_digits_end_to_end(run, tmp_path):
+    out_dir = tmp_path / "report"
+    out_dir.mkdir()
+    (out_dir / "notes.txt").write_text("keep me")
+    (out_dir / "sub").mkdir()
+
+    status, out, err = run(*FAST, "--output", out_dir)
+
+    assert status == 0, err
+    # Existing files survive, and the writability probe leaves nothing behind.
+    assert (out_dir / "notes.txt").read_text() == "keep me"
+    assert (out_dir / "sub").is_dir()
+    assert not [p for p in os.listdir(out_dir) if p.startswith(".skae-write-test")]
+
+    results = pd.read_csv(out_dir / "results.csv")
+    assert list(results.columns) == list(COMPARE_COLUMNS)
+    assert len(results) == 4  # (pca, ae) x (2, 4)
+    assert sorted(zip(results.method, results.n_components, strict=True)) == [
+        ("ae", 2),
+        ("ae", 4),
+        ("pca", 2),
+        ("pca", 4),
+    ]
+    assert results["knn_accuracy"].notna().all()
+    np.testing.assert_allclose(results.loc[results.method == "pca", "mse_vs_pca"], 1.0)
+
+    report = (out_dir / "report.md").read_text()
+    links = _linked_pngs(report)
+    assert set(links) == {
+        "mse_vs_n_components.png",
+        "reconstructions.png",
+        "latent_pca.png",
+        "latent_ae.png",
+        "loss_curves.png",
+    }
+    for link in links:
+        _assert_png(out_dir / link)
+    assert "(results.csv)" in report
+    assert "How to read this" in report
+    assert "| method | n_components |" in report
+
+    # The table is printed as aligned text with 4 significant digits.
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["method"])
+    assert header.split() == list(COMPARE_COLUMNS)
+    pca_mse = results.loc[(results.method == "pca") & (results.n_components == 2), "test_mse"]
+    assert f"{pca_mse.item():.4g}" in out
+    assert str(out_dir) in out
+    assert "Loading digits" in out
+    assert "subsampled from 1347 to 300 rows (stratified by label)" in out
+    assert "300 training and 450 test samples" in report
+
+
+def test_compare_vae_quiet(run, tmp_path):
+    out_dir = tmp_path / "vae"
+    status, out, err = run(*FAST, "--methods", "vae", "--output", out_dir, "--quiet")
+
+    assert status == 0, err
+    results = pd.read_csv(out_dir / "results.csv")
+    assert list(results.method.unique()) == ["pca", "vae"]  # pca is always the baseline
+    assert len(results) == 4
+    for name in ("latent_vae.png", "loss_curves.png", "reconstructions.png"):
+        _assert_png(out_dir / name)
+    # --quiet: the table and the report path only, no progress bar.
+    assert "Loading" not in out
+    assert "linear_probe_accuracy" in out
+    assert "compare:" not in err
+
+
+def test_compare_csv_with_target_column(run, tmp_path):
+    rng = np.random.default_rng(0)
+    n = 80
+    target = np.arange(n) % 3
+    features = rng.normal(size=(n, 5)) + target[:, None]
+    frame = pd.DataFrame(features, columns=[f"f{i}" for i in range(5)])
+    frame.insert(2, "target", target)
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    out_dir = tmp_path / "csv-report"
+
+    status, _out, err = run(
+        "--dataset", path, "--methods", "pca,ae", *FAST, "--output", out_dir, "--quiet"
+    )
+
+    assert status == 0, err
+    results = pd.read_csv(out_dir / "results.csv")
+    assert len(results) == 4
+    # The target column is the label (probes computed), not a feature.
+    assert results["knn_accuracy"].notna().all()
+    report = (out_dir / "report.md").read_text()
+    assert "5 numeric feature columns" in report
+    assert "labels in column 'target'" in report
+    # 5 features: no image shape, so no reconstructions.
+    assert "reconstructions.png" not in _linked_pngs(report)
+    assert not (out_dir / "reconstructions.png").exists()
+    for link in _linked_pngs(report):
+        _assert_png(out_dir / link)
+
+
+def test_compare_tiny_mnist_with_conv(run, tmp_path, monkeypatch):
+    # Tiny stand-in IDX files: 60 training and 20 test 28x28 images.
+    monkeypatch.setattr(_mnist, "_N_SAMPLES", {"train": 60, "test": 20})
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    for subset, n in (("train", 60), ("test", 20)):
+        images_name, labels_name = _mnist._FILES[subset]
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        write_idx(str(folder / (images_name + ".gz")), images)
+        write_idx(str(folder / (labels_name + ".gz")), (np.arange(n) % 10).astype(np.uint8))
+    out_dir = tmp_path / "mnist-report"
+
+    status, out, err = run(
+        "--dataset",
+        "mnist",
+        "--data-home",
+        tmp_path / "data",
+        "--methods",
+        "conv",
+        "--max-samples",
+        "30",
+        "--max-epochs",
+        "1",
+        "--n-components",
+        "2",
+        "--output",
+        out_dir,
+    )
+
+    assert status == 0, err
+    results = pd.read_csv(out_dir / "results.csv")
+    assert list(results.method) == ["pca", "conv"]
+    assert "28x28" in out
+    assert "subsampled from 60 to 30" in out
+    _assert_png(out_dir / "reconstructions.png")
+    _assert_png(out_dir / "latent_conv.png")
+
+
+def test_compare_without_matplotlib(run, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    out_dir = tmp_path / "no-plots"
+
+    status, _out, err = run(
+        "--methods", "pca", "--n-components", "2", "--output", out_dir, "--quiet"
+    )
+
+    assert status == 0, err
+    assert (out_dir / "results.csv").is_file()
+    report = (out_dir / "report.md").read_text()
+    assert _linked_pngs(report) == []
+    assert "matplotlib is not installed" in report
+    assert not list(out_dir.glob("*.png"))
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert "plots skipped" in lines[0]
+    assert 'pip install "skae[plot]"' in lines[0]
+
+
+def test_python_m_skae_version(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "skae", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"skae {skae.__version__}"
+
+
+# --------------------------------------------------------------------------------------
+# Errors: one line on stderr, exit status 1, no traceback
+# --------------------------------------------------------------------------------------
+
+
+def _write(path, content):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+ERROR_CASES = {
+    "unknown-dataset": (lambda tmp: ["--dataset", "cifar-1000"], "unknown dataset 'cifar-1000'"),
+    "unsupported-file": (
+        lambda tmp: ["--dataset", _write(tmp / "data.txt", "1,2\n")],
+        "unsupported data file",
+    ),
+    "missing-mnist": (
+        lambda tmp: ["--dataset", "mnist", "--data-home", tmp / "empty"],
+        "MNIST file train-images-idx3-ubyte.gz not found",
+    ),
+    "missing-csv": (lambda tmp: ["--dataset", tmp / "nowhere.csv"], "no such file"),
+    "ragged-csv": (
+        lambda tmp: ["--dataset", _write(tmp / "bad.csv", "a,b\n1,2\n3,4,5,6\n")],
+        "cannot parse CSV file",
+    ),
+    "non-numeric-csv": (
+        lambda tmp: ["--dataset", _write(tmp / "text.csv", "a,b\n1,x\n2,y\n")],
+        "non-numeric column(s): 'b'",
+    ),
+    "empty-csv": (lambda tmp: ["--dataset", _write(tmp / "empty.csv", "")], "empty"),
+    "garbage-npy": (
+        lambda tmp: ["--dataset", _write(tmp / "x.npy", b"not a numpy file")],
+        "cannot read NumPy file",
+    ),
+    "output-is-a-file": (
+        lambda tmp: ["--output", _write(tmp / "taken", "I am a file")],
+        "cannot write to output directory",
+    ),
+    "conv-without-image-shape": (
+        lambda tmp: ["--methods", "conv", "--dataset", _npy(tmp / "ten.npy", (40, 10))],
+        "'conv' needs images",
+    ),
+    "n-components-zero": (lambda tmp: ["--n-components", "0", "2"], "--n-components"),
+    "n-components-not-int": (lambda tmp: ["--n-components", "two"], "--n-components"),
+    "n-components-too-large": (
+        lambda tmp: ["--n-components", "2", "100"],
+        "cannot exceed the number of features",
+    ),
+    "unknown-method": (lambda tmp: ["--methods", "pca,umap"], "unknown method 'umap'"),
+    "max-epochs-zero": (lambda tmp: ["--max-epochs", "0"], "--max-epochs"),
+}
+
+
+def _npy(path, shape):
+    np.save(path, np.random.default_rng(0).random(shape))
+    return path
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_compare_errors(run, tmp_path, case):
+    make_args, fragment = ERROR_CASES[case]
+    args = make_args(tmp_path)
+    if "--output" not in args:
+        args += ["--output", tmp_path / "out"]
+    status, _out, err = run(*args)
+    _assert_one_line_error(status, err, fragment)
+
+
+def test_output_dir_untouched_by_input_errors(run, tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "keep.txt").write_text("x")
+    status, _, err = run("--dataset", tmp_path / "nowhere.csv", "--output", out_dir)
+    _assert_one_line_error(status, err)
+    assert os.listdir(out_dir) == ["keep.txt"]
+
+
+def test_unexpected_error_hints_at_traceback(run, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\non two lines")
+
+    monkeypatch.setattr("skae.metrics.compare", broken)
+    status, _, err = run("--methods", "pca", "--output", tmp_path / "out")
+    _assert_one_line_error(status, err, "RuntimeError: boom on two lines", "--traceback")
+
+    status, _, err = run("--methods", "pca", "--output", tmp_path / "out", "--traceback")
+    assert status == 1
+    assert "Traceback" in err
+    assert err.strip().splitlines()[-1] == "skae: error: RuntimeError: boom on two lines"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["compare", "--max-epochs", "many"], ["compare", "--device", "tpu"], ["frobnicate"]],
+)
+def test_bad_syntax_exits_2(run, argv):
+    status, _, err = run(*argv, command=None)
+    assert status == 2
+    assert "usage: skae" in err
+    assert "Traceback" not in err
+
+
+def test_help_exits_0(run):
+    status, out, _ = run("--help")
+    assert status == 0
+    assert "--max-samples" in out
+
+
+def test_failing_plot_is_a_warning(run, tmp_path, monkeypatch):
+    from skae.plotting import LossCurveDisplay
+
+    def broken(*args, **kwargs):
+        raise ValueError("cannot draw this")
+
+    monkeypatch.setattr(LossCurveDisplay, "from_estimator", broken)
+    out_dir = tmp_path / "out"
+    status, _, err = run(*FAST, "--methods", "ae", "--output", out_dir, "--quiet")
+
+    assert status == 0, err
+    assert "skae: warning: could not draw loss_curves.png: ValueError: cannot draw this" in err
+    assert "Traceback" not in err
+    assert not (out_dir / "loss_curves.png").exists()
+    report = (out_dir / "report.md").read_text()
+    assert "loss_curves.png" not in report
+    for link in _linked_pngs(report):
+        _assert_png(out_dir / link)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_cuda_requested_without_cuda(run, tmp_path):
+    status, _, err = run("--device", "cuda", "--output", tmp_path / "out")
+    _assert_one_line_error(status, err, "CUDA is not available")
