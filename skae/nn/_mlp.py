@@ -66,8 +66,34 @@ class MLP(nn.Module):
             ]
         layers.append(nn.Linear(sizes[-1], int(out_features)))
         self.layers = nn.Sequential(*layers)
+        self.reset_parameters(activation)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
+
+    @torch.no_grad()
+    def reset_parameters(self, activation: type[nn.Module] = nn.ReLU) -> None:
+        """He (Kaiming) initialisation for ReLU-like activations, Glorot for the others.
+
+        Hidden layers feeding a ReLU, LeakyReLU, ELU or GELU get
+        ``kaiming_normal_``, those feeding tanh/sigmoid/SELU get Glorot's
+        initialisation with the matching gain, and the last (linear) layer gets
+        Glorot's; biases start at zero. PyTorch's default (uniform with bound
+        ``1/sqrt(fan_in)``) trains markedly slower in deep autoencoders.
+        """
+        linears = [m for m in self.layers if isinstance(m, nn.Linear)]
+        name = activation.__name__.lower() if isinstance(activation, type) else ""
+        for i, layer in enumerate(linears):
+            last = i == len(linears) - 1
+            if not last and name in ("relu", "leakyrelu", "elu", "gelu"):
+                slope = 0.01 if name == "leakyrelu" else 0.0
+                nonlinearity = "leaky_relu" if name == "leakyrelu" else "relu"
+                nn.init.kaiming_normal_(layer.weight, a=slope, nonlinearity=nonlinearity)
+            else:
+                gain = 1.0
+                if not last and name in ("tanh", "sigmoid", "selu"):
+                    gain = nn.init.calculate_gain("tanh" if name == "selu" else name)
+                nn.init.xavier_normal_(layer.weight, gain=gain)
+            nn.init.zeros_(layer.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.layers(x)
