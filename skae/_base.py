@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, ProgressBar
@@ -229,6 +229,7 @@ class BaseAutoencoder(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "accelerator": [None, HasMethods(["prepare", "backward"])],
         "warm_start": ["boolean"],
         "encoder": [nn.Module, type, None],
         "decoder": [nn.Module, type, None],
@@ -363,6 +364,16 @@ class BaseAutoencoder(BaseEstimator):
             for prefix in prefixes:
                 name = f"{prefix}_{term}"
                 callbacks.append((name, PassthroughScoring(name, on_train=prefix == "train")))
+        acc = self.accelerator
+        if acc is not None and acc.num_processes > 1:
+            from ._accelerate import _SyncScores
+
+            # After the scorings, before the divergence check: every process must
+            # take the same decisions from the same scores.
+            keys = [f"{p}_{t}" for p in ("train", "valid") for t in ("loss", *log_terms)]
+            callbacks = [*callbacks[1:], ("sync_scores", _SyncScores(acc, keys)), callbacks[0]]
+        # With several processes only the main one prints.
+        main_process = acc is None or acc.is_main_process
         if self.early_stopping:
             callbacks.append(
                 (
@@ -373,11 +384,11 @@ class BaseAutoencoder(BaseEstimator):
                         threshold=self.tol,
                         threshold_mode="rel",
                         load_best=True,
-                        sink=print if self.verbose else _silent,
+                        sink=print if self.verbose and main_process else _silent,
                     ),
                 )
             )
-        if self.verbose:
+        if self.verbose and main_process:
             callbacks.append(("progress_bar", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
             name, obj = cb if isinstance(cb, tuple) and len(cb) == 2 else (f"user_{i}", cb)
@@ -404,7 +415,17 @@ class BaseAutoencoder(BaseEstimator):
                 f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer "
                 f"subclass, got {optimizer!r}."
             )
-        return _AutoencoderNet(
+        net_cls, net_kwargs = _AutoencoderNet, {"device": self.device_}
+        if acc is not None:
+            from ._accelerate import net_options
+
+            net_cls, net_kwargs = net_options(acc)
+        # AccelerateMixin always configures the print_log callback: silence it
+        # instead of removing it.
+        quiet = {"callbacks__print_log": None}
+        if acc is not None:
+            quiet = {"callbacks__print_log__sink": _silent}
+        return net_cls(
             module=module,
             criterion=criterion,
             optimizer=optimizer,
@@ -421,11 +442,11 @@ class BaseAutoencoder(BaseEstimator):
             # apply a sigmoid/softmax behind our back.
             predict_nonlinearity=None,
             verbose=int(self.verbose),
-            device=self.device_,
             compile=self.compile,
             log_terms=tuple(log_terms),
             precision=self.precision,
-            **({} if self.verbose else {"callbacks__print_log": None}),
+            **net_kwargs,
+            **({} if self.verbose else quiet),
         )
 
     def _check_parts(self, module):
@@ -469,6 +490,12 @@ class BaseAutoencoder(BaseEstimator):
 
     def _fit(self, X, *, partial=False):
         """Fit (or continue fitting) on validated input; returns ``self``."""
+        if self.accelerator is not None and self.precision != "32":
+            raise ValueError(
+                f"precision={self.precision!r} cannot be combined with an accelerator: mixed "
+                "precision is then the accelerator's job. Leave precision='32' and pass e.g. "
+                "Accelerator(mixed_precision='bf16')."
+            )
         first_call = not (hasattr(self, "net_") and (self.warm_start or partial))
         stream = _is_lazy(X)
         X = self._validate_X(X, reset=first_call)
@@ -497,7 +524,21 @@ class BaseAutoencoder(BaseEstimator):
                     "early_stopping=False, or batch_norm=False."
                 )
 
+        if not first_call and getattr(self.net_, "accelerator", None) is not self.accelerator:
+            raise ValueError(
+                "accelerator was changed after the network was built; continuing "
+                "training needs the same accelerator. Fit with warm_start=False."
+            )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        if self.accelerator is not None:
+            from ._accelerate import shared_seed
+
+            seed = shared_seed(self.accelerator, seed)
+            if not first_call:
+                if self.device_ != self.accelerator.device.type:
+                    # Moved with set_params(device=...) since: back for training.
+                    self._move_to(self.accelerator.device)
+                self.net_.device = None  # accelerate places the network
         devices = [torch.device(self.device_)] if self.device_ == "cuda" else []
         with torch.random.fork_rng(devices=devices, device_type=self.device_):
             torch.manual_seed(seed)
@@ -505,13 +546,17 @@ class BaseAutoencoder(BaseEstimator):
                 self.net_ = self._build_net(input_shape, hidden, noise_range, n_samples - n_valid)
                 self.net_.initialize()
                 if self.mean_ is None:  # standardised data have mean 0: nothing to do
-                    self.net_.module_.init_output_bias(
+                    self._bare_module().init_output_bias(
                         torch.as_tensor(X.mean(axis=0, dtype=np.float64), dtype=torch.float32)
                     )
             perm = torch.randperm(n_samples)
             train_idx, valid_idx = perm[n_valid:], perm[:n_valid]
             if n_valid == 0:
                 train_idx = None  # all rows, in order (shuffled per epoch)
+            if self.accelerator is not None and self.accelerator.num_processes > 1:
+                from ._accelerate import split_generators
+
+                split_generators(self.net_, seed)
             data = self._make_dataset(X, train_idx, stream=stream)
             self.net_.train_split = (
                 predefined_split(self._make_dataset(X, valid_idx, like=data)) if n_valid else None
@@ -542,7 +587,12 @@ class BaseAutoencoder(BaseEstimator):
             self.mean_, self.scale_ = _column_mean_std(X)
             lo = float(np.min((X.min(axis=0) - self.mean_) / self.scale_))
             hi = float(np.max((X.max(axis=0) - self.mean_) / self.scale_))
-        self.device_ = resolve_device(self.device).type
+        if self.accelerator is not None:
+            # accelerate places the network (and sets the current CUDA device of
+            # each process, so "cuda" is this process's GPU).
+            self.device_ = self.accelerator.device.type
+        else:
+            self.device_ = resolve_device(self.device).type
         return lo, hi
 
     def _make_dataset(self, X, indices, like=None, stream=False):
@@ -566,9 +616,15 @@ class BaseAutoencoder(BaseEstimator):
         )
 
     # ------------------------------------------------------------------ inference
+    def _bare_module(self):
+        """``net_.module_`` without the wrapper ``accelerate`` adds while training."""
+        module = self.net_.module_
+        accelerator = getattr(self.net_, "accelerator", None)
+        return module if accelerator is None else accelerator.unwrap_model(module)
+
     def _inference_module(self, dtype):
         """The trained module in eval mode, in ``dtype`` (a float64 copy for float64 input)."""
-        module = self.net_.module_
+        module = self._bare_module()
         module.eval()
         if dtype != torch.float32:
             module = copy.deepcopy(module).to(dtype)
@@ -659,13 +715,13 @@ class BaseAutoencoder(BaseEstimator):
     def encoder_(self):
         """The trained encoder module."""
         check_is_fitted(self)
-        return self.net_.module_.encoder
+        return self._bare_module().encoder
 
     @property
     def decoder_(self):
         """The trained decoder module."""
         check_is_fitted(self)
-        return self.net_.module_.decoder
+        return self._bare_module().decoder
 
     # ------------------------------------------------------------------ persistence
     def save(self, path):

@@ -113,32 +113,94 @@ class BatchIterator:
     """Yield ``(x, x)`` batches of an :class:`ArrayDataset` (input is its own target).
 
     Used as skorch's ``iterator_train`` / ``iterator_valid``. Shuffling draws
-    from torch's global generator, which the estimators seed inside
-    :func:`torch.random.fork_rng`, so fits are repeatable without touching the
-    caller's random state.
+    from ``generator``, by default torch's global generator, which the
+    estimators seed inside :func:`torch.random.fork_rng`, so fits are
+    repeatable without touching the caller's random state.
+
+    With ``num_replicas > 1`` the iterator serves only the shard of process
+    ``rank`` (data-parallel training, see the ``accelerator`` parameter of the
+    estimators): the rows are ordered (shuffled when ``shuffle``) exactly as in
+    a single process, padded by repeating rows from the start of that order
+    up to a multiple of ``num_replicas``, and process ``rank`` takes every
+    ``num_replicas``-th row starting at ``rank``, like
+    :class:`torch.utils.data.distributed.DistributedSampler`. Every process
+    therefore gets the same number of rows and batches, which data-parallel
+    training needs (each step synchronises the gradients of all processes),
+    and the shards are disjoint apart from the padding rows. The shards only
+    form a partition if every process draws the same permutation: the
+    processes must seed ``generator`` identically (the estimators pass one
+    generator, in the same state in every process, and seed the global one
+    differently per process, so noise, dropout and VAE samples differ
+    between processes).
 
     Parameters
     ----------
     dataset : ArrayDataset
     batch_size : int, default=64
+        Rows per batch (per process when ``num_replicas > 1``).
     shuffle : bool, default=False
+    num_replicas : int, default=1
+        Number of processes sharing the data.
+    rank : int, default=0
+        This process's index, in ``[0, num_replicas)``.
+    generator : torch.Generator, default=None
+        Source of the shuffling permutations; torch's global generator when
+        ``None``.
     """
 
-    def __init__(self, dataset: ArrayDataset, batch_size: int = 64, shuffle: bool = False):
+    def __init__(
+        self,
+        dataset: ArrayDataset,
+        batch_size: int = 64,
+        shuffle: bool = False,
+        num_replicas: int = 1,
+        rank: int = 0,
+        generator: torch.Generator | None = None,
+    ):
         if not isinstance(dataset, ArrayDataset):
             raise TypeError(f"BatchIterator needs an ArrayDataset, got {type(dataset).__name__}.")
+        if int(num_replicas) < 1 or not 0 <= int(rank) < int(num_replicas):
+            raise ValueError(
+                f"BatchIterator needs num_replicas >= 1 and 0 <= rank < num_replicas, got "
+                f"num_replicas={num_replicas!r} and rank={rank!r}."
+            )
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.num_replicas = int(num_replicas)
+        self.rank = int(rank)
+        self.generator = generator
+
+    def _n_rows(self) -> int:
+        """Rows this process serves per pass (its shard, padding included)."""
+        return math.ceil(len(self.dataset) / self.num_replicas)
 
     def __len__(self) -> int:
-        return max(1, math.ceil(len(self.dataset) / self.batch_size))
+        n, bs = self._n_rows(), self.batch_size
+        n_batches = max(1, math.ceil(n / bs))
+        if self.shuffle and n_batches > 1 and n % bs == 1:
+            n_batches -= 1  # the trailing row is merged into the previous batch
+        return n_batches
 
-    def __iter__(self):
+    def rows(self) -> torch.Tensor:
+        """The row numbers (of the dataset's ``X``) this process serves in one pass, in order.
+
+        With ``shuffle`` every call draws a new permutation from ``generator``.
+        """
         idx = self.dataset.indices
         n = len(idx)
         if self.shuffle:
-            idx = idx[torch.randperm(n)]
+            idx = idx[torch.randperm(n, generator=self.generator)]
+        if self.num_replicas > 1 and n:
+            total = self._n_rows() * self.num_replicas
+            if total > n:  # pad by wrapping around (more than once if n < num_replicas)
+                idx = idx.repeat(math.ceil(total / n))[:total]
+            idx = idx[self.rank :: self.num_replicas]
+        return idx
+
+    def __iter__(self):
+        idx = self.rows()
+        n = len(idx)
         bs = self.batch_size
         # A trailing batch of one row would break batch normalisation and gives a
         # very noisy step: merge it into the previous batch when training.

@@ -122,6 +122,31 @@ torch.nn.Module class, default="relu"
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks (e.g. ``skorch.callbacks.Checkpoint``).
 
+    accelerator : accelerate.Accelerator, default=None
+        Train through Hugging Face ``accelerate`` (skorch's
+        :class:`skorch.hf.AccelerateMixin`; ``pip install skae[accelerate]``):
+        data-parallel training on several GPUs when the script is started with
+        ``accelerate launch``, mixed precision with
+        ``Accelerator(mixed_precision="bf16")``. ``device`` is then ignored:
+        the accelerator places the network and ``device_`` is
+        ``accelerator.device.type``; ``precision`` must stay ``"32"``. In a
+        single process training is the same computation as without an
+        accelerator. With several processes every process must call ``fit``
+        with the same data and ``random_state`` (``None`` uses process 0's
+        seed everywhere): each process trains on its own shard of each
+        epoch's shuffled rows, padded so that all shards have the same number
+        of batches, and ``batch_size`` is per process; noise, dropout and VAE
+        samples differ between processes. Early stopping validates on the
+        whole validation set in every process, and the epoch scores are
+        averaged over the processes, so all stop at the same epoch and keep
+        the same weights. After training (``fit``, ``partial_fit``) the
+        network is unwrapped, so ``transform``, ``score_samples`` and the
+        other methods work as usual in every process. The accelerator is
+        pickled with the estimator (loading needs ``accelerate``); :meth:`save`
+        refuses it: ``set_params(accelerator=None)`` first. Continuing
+        training (``warm_start``, ``partial_fit``) needs the accelerator the
+        network was built with. See ``examples/accelerate_data_parallel.py``.
+
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing network instead of
         building a new one.

@@ -108,6 +108,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         random_state=None,
         verbose=0,
         callbacks=None,
+        accelerator=None,
         warm_start=False,
         encoder=None,
         decoder=None,
@@ -143,6 +144,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.accelerator = accelerator
         self.warm_start = warm_start
         self.encoder = encoder
         self.decoder = decoder

@@ -130,6 +130,7 @@ _OBJECT_PARAMS = {
     "activation": "an activation class",
     "optimizer": "an optimizer class",
     "callbacks": "skorch callbacks",
+    "accelerator": "an accelerate.Accelerator",
     "random_state": "a RandomState instance",
 }
 

@@ -97,6 +97,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         random_state=None,
         verbose=0,
         callbacks=None,
+        accelerator=None,
         warm_start=False,
         encoder=None,
         decoder=None,
@@ -131,6 +132,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.accelerator = accelerator
         self.warm_start = warm_start
         self.encoder = encoder
         self.decoder = decoder
