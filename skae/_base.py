@@ -12,6 +12,7 @@ Subclasses only say what differs: whether the latent is variational
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from numbers import Integral, Real
@@ -540,7 +541,10 @@ class BaseAutoencoder(BaseEstimator):
                     self._move_to(self.accelerator.device)
                 self.net_.device = None  # accelerate places the network
         devices = [torch.device(self.device_)] if self.device_ == "cuda" else []
-        with torch.random.fork_rng(devices=devices, device_type=self.device_):
+        with (
+            torch.random.fork_rng(devices=devices, device_type=self.device_),
+            _flush_denormal(),
+        ):
             torch.manual_seed(seed)
             if first_call:
                 self.net_ = self._build_net(input_shape, hidden, noise_range, n_samples - n_valid)
@@ -849,3 +853,19 @@ def _column_mean_std(X, chunk_rows=65536):
     std = np.sqrt(sq / X.shape[0])
     std[std < 10 * np.finfo(np.float64).eps] = 1.0
     return mean, std
+
+
+@contextlib.contextmanager
+def _flush_denormal():
+    """Treat denormal floats as zero on the CPU while training.
+
+    Weights and activations drifting towards zero become denormal numbers, which
+    x86 CPUs process up to 100x slower: without this, epoch times were seen to
+    grow 7x within 40 epochs. Restored to torch's default (off) afterwards.
+    """
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if supported:
+            torch.set_flush_denormal(False)
