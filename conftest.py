@@ -13,6 +13,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # The test models are tiny: torch's intra-op thread pool only adds synchronisation
 # overhead for them (10x slower when the cores are busy). Tests run single-threaded
 # and in parallel processes instead (pytest-xdist, see ``addopts`` in pyproject.toml).
-import torch  # noqa: E402
+import torch
 
 torch.set_num_threads(1)

@@ -3,7 +3,7 @@
 """scikit-learn compatible autoencoders on PyTorch, trained through skorch."""
 
 from ._outlier import AutoencoderOutlierDetector
-from ._persistence import ModelFileError, load
+from ._persistence import ModelFileError, ModelVersionWarning, load
 from ._transformer import AutoencoderTransformer
 from ._vae import VariationalAutoencoderTransformer
 
@@ -13,6 +13,7 @@ __all__ = [
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "ModelFileError",
+    "ModelVersionWarning",
     "VariationalAutoencoderTransformer",
     "__version__",
     "load",

@@ -191,7 +191,7 @@ COMMON_ATTRIBUTES_DOC = """
     loss_ : str
         Loss used (``"mse"`` or ``"bce"``).
 
-    mean_, scale_ : ndarray of shape (n_features_in_,) or None
+    mean_, scale_ : ndarray of shape (`n_features_in_`,) or None
         Standardisation applied before the network (``None`` when the data
         are used as they are, i.e. in [-1, 1]).
 

@@ -168,7 +168,7 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, `n_features_in_`)
             Generated rows in the units of the training data (float64).
         """
         check_is_fitted(self)

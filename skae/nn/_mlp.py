@@ -121,7 +121,7 @@ class MLPEncoder(MLP):
 
 
 class MLPDecoder(MLP):
-    """Dense decoder mirroring :class:`MLPEncoder`: ``n_components -> ... -> n_features``.
+    """Dense decoder mirroring :class:`MLPEncoder` (from the code back to the features).
 
     ``hidden_layer_sizes`` is given in the *encoder's* order and reversed here,
     so ``MLPEncoder(d, k, h)`` and ``MLPDecoder(d, k, h)`` are mirror images.

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""
+Convolutional autoencoder with a loss curve
+===========================================
+
+The convolutional autoencoder of the PyTorch and Keras tutorials: two blocks of 3x3
+convolutions with 32 and 64 channels, each followed by 2x2 max-pooling (28x28 -> 14x14
+-> 7x7), then a dense layer to the code; the decoder mirrors it, upsampling back to
+28x28 between convolutions. Trained on the mean squared error with Adam, batches of 128, 20 epochs,
+and validation on a held-out tenth of the training images, whose loss is drawn next to
+the training loss.
+
+The rows stay flat vectors of 784 pixels, as for any scikit-learn transformer;
+``input_shape=(28, 28)`` tells the network how to see them as images.
+"""
+
+import matplotlib.pyplot as plt
+from _common import batch_size, epochs, load_images
+
+from skae import AutoencoderTransformer
+from skae.plotting import LossCurveDisplay, ReconstructionDisplay
+
+# Convolutions are costly on a CPU: fast mode trains on 300 images only.
+data = load_images("mnist", fast_sizes=(300, 100))
+print(f"{data.name}: {len(data.X_train)} training images of {data.image_shape}")
+
+# %%
+# The model
+# ---------
+# ``architecture="conv"`` with ``conv_channels=(32, 64)`` and
+# ``downsample="maxpool"`` builds conv(32) -> pool -> conv(64) -> pool -> dense(16).
+# ``loss="mse"`` trains on the squared error, with a linear output
+# (``output_activation="identity"``): the squared error of a sigmoid output has
+# vanishing gradients once the sigmoid saturates, which this network reaches within its
+# first epoch by pushing the (mostly black) pixels to 0.
+# Early stopping holds out ``validation_fraction=0.1`` of the training images, records
+# the validation loss every epoch and restores the best epoch's weights.
+ae = AutoencoderTransformer(
+    n_components=16,
+    architecture="conv",
+    input_shape=data.image_shape,
+    conv_channels=(32, 64),
+    kernel_size=3,
+    downsample="maxpool",
+    loss="mse",
+    output_activation="identity",
+    batch_size=batch_size(128),
+    max_epochs=epochs(20),
+    validation_fraction=0.1,
+    random_state=0,
+)
+ae.fit(data.X_train)
+print(ae.encoder_)
+print(f"{ae.n_iter_} epochs, test MSE {-ae.score(data.X_test):.4f}")
+
+# %%
+# Training and validation loss
+# ----------------------------
+# ``loss_curve_`` and ``validation_scores_`` hold the per-epoch losses (skorch's
+# ``net_.history`` has everything else).
+LossCurveDisplay.from_estimator(ae)
+plt.show()
+
+# %%
+# Reconstructions
+# ---------------
+ReconstructionDisplay.from_estimator(
+    ae, data.X_test, n_images=10, image_shape=data.image_shape, name="conv AE"
+)
+plt.show()
