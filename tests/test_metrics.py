@@ -236,10 +236,9 @@ def test_compare_kernel_pca_and_all_skipped(digits):
 
 @pytest.fixture(scope="module")
 def autoencoder_cls():
-    skae = pytest.importorskip("skae")
-    if not hasattr(skae, "AutoencoderTransformer"):
-        pytest.skip("skae.AutoencoderTransformer is not available")
-    return skae.AutoencoderTransformer
+    from skae import AutoencoderTransformer
+
+    return AutoencoderTransformer
 
 
 def test_real_autoencoder(autoencoder_cls, digits):
