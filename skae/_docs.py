@@ -160,6 +160,11 @@ torch.nn.Module class, default="relu"
 """
 
 COMMON_ATTRIBUTES_DOC = """
+    n_components_ : int
+        Size of the codes the fitted network produces (``n_components`` at
+        fit time; code after fit reads this, so changing the parameter does
+        not break a fitted model).
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 

@@ -165,15 +165,15 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         self : object
             Fitted estimator.
         """
-        self._fit(X)
-        X = self._validate_X(X, reset=False)
+        return self._fit(X)
+
+    def _after_training(self, X):
         scores = -self._squared_error(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25.0, 75.0])
             self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
         else:
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
-        return self
 
     def decision_function(self, X):
         """Shifted score: negative values are outliers.

@@ -156,6 +156,9 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
         {"n_samples": [Interval(Real, 1, None, closed="left")], "random_state": ["random_state"]},
         prefer_skip_nested_validation=True,
     )
+    def _criterion_options(self):
+        return {"beta": self.beta}
+
     def sample(self, n_samples=1, random_state=None):
         """Draw new rows by decoding codes sampled from the standard normal prior.
 
@@ -175,6 +178,6 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
         if int(n_samples) != n_samples:
             raise ValueError(f"n_samples must be an integer, got {n_samples!r}.")
         rng = check_random_state(random_state)
-        Z = rng.standard_normal((int(n_samples), self.n_components))
+        Z = rng.standard_normal((int(n_samples), self.n_components_))
         with torch.inference_mode():
             return self._decode(np.asarray(Z, dtype=np.float64))

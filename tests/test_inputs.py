@@ -289,6 +289,60 @@ def test_invalid_device_string(X):
         make_ae(device="foo").fit(X)
 
 
+@pytest.mark.parametrize("sizes", [True, (True, 4), (np.bool_(True),)])
+def test_hidden_layer_sizes_refuses_booleans(X, sizes):
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a sequence of positive"):
+        make_ae(hidden_layer_sizes=sizes).fit(X)
+
+
+@pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
+def test_noise_level_is_a_fraction_for_masking_noise(X, noise):
+    with pytest.raises(ValueError, match=r"noise_level .* must be in \[0, 1\], got 1.5"):
+        make_ae(noise=noise, noise_level=1.5).fit(X)
+    make_ae(noise="gaussian", noise_level=1.5).fit(X)  # a standard deviation: any size
+
+
+@pytest.mark.parametrize("device", ["meta", "xla", "mps", "cuda:7"])
+def test_devices_that_cannot_train_are_refused_up_front(X, device):
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    if device.startswith("cuda") and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has 8 GPUs")
+    ae = make_ae(device=device)
+    with pytest.raises(ValueError, match="device"):
+        ae.fit(X)
+    assert not hasattr(ae, "n_features_in_")  # refused before any work
+
+
+def test_optimizer_without_weight_decay(X):
+    # LBFGS takes no weight_decay: it works without one, and a weight decay is refused.
+    ae = make_ae(optimizer=torch.optim.LBFGS, learning_rate=0.1).fit(X)
+    assert np.isfinite(ae.transform(X)).all()
+    with pytest.raises(ValueError, match=r"LBFGS has no weight decay, but weight_decay=0\.01"):
+        make_ae(optimizer=torch.optim.LBFGS, weight_decay=0.01).fit(X)
+
+
+def test_even_kernel_size_is_refused_before_training(X):
+    ae = make_ae(architecture="conv", input_shape=(2, 3), kernel_size=2)
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        ae.fit(X)
+
+
+@pytest.mark.parametrize("magnitude", [1e300, -1e39])
+def test_values_beyond_float32_are_refused_up_front(X, magnitude):
+    X = X.copy()
+    X[0, 0] = magnitude
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        make_ae().fit(X)
+
+
+def test_large_but_representable_values_are_standardised(X):
+    ae = make_ae().fit(X * 1e30)
+    Z = ae.transform(X * 1e30)
+    assert np.isfinite(Z).all()
+    assert np.isfinite(ae.score(X * 1e30))
+
+
 # ----------------------------------------------------------------------------- no mutation
 def _check_untouched(ae, X, Z_dtype):
     saved = X.copy()

@@ -19,14 +19,14 @@ def X():
 def test_partial_fit_one_epoch_per_call_keeps_optimizer_state(cls, X):
     est = cls(**PARAMS)
     est.partial_fit(X[:100])
-    net = est.net_
-    step = next(iter(net.optimizer_.state.values()))["step"].item()
+    module = est.net_.module_
+    step = next(iter(est.net_.optimizer_.state.values()))["step"].item()
     est.partial_fit(X[100:200])
-    assert est.net_ is net  # same network, not rebuilt
+    assert est.net_.module_ is module  # same network, not rebuilt
     assert est.n_iter_ == 2
     assert len(est.loss_curve_) == 2
     # Adam's step counter carried over from the first call
-    assert next(iter(net.optimizer_.state.values()))["step"].item() > step
+    assert next(iter(est.net_.optimizer_.state.values()))["step"].item() > step
     assert est.transform(X).shape == (300, 3)
 
 
