@@ -21,9 +21,11 @@ The legacy TorchScript-based exporter of :func:`torch.onnx.export`
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import io
 import warnings
+from numbers import Integral
 from pathlib import Path
 
 import torch
@@ -33,6 +35,10 @@ from torch import nn
 from ._persistence import _atomic_write, _unwrap
 
 __all__ = ["PARTS", "to_onnx"]
+
+# Lowest ONNX opset every skae network exports to: the convolutional
+# architecture needs ``aten::unflatten``, which the exporter maps from opset 13.
+_MIN_OPSET = 13
 
 #: Valid values of ``part`` and their (input, output) names in the graph.
 PARTS = {
@@ -67,6 +73,62 @@ class _ExportWrapper(nn.Module):
         return x
 
 
+def _torch_max_opset():
+    """Newest opset of torch's TorchScript exporter (the one :func:`to_onnx` uses)."""
+    try:
+        from torch.onnx import _constants
+
+        # Newer torch also has a dynamo exporter, whose ONNX_MAX_OPSET is higher.
+        return int(
+            getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", _constants.ONNX_MAX_OPSET)
+        )
+    except (ImportError, AttributeError):  # pragma: no cover - the private module changed
+        return 17  # exported by every torch >= 2.0
+
+
+def _onnxruntime_max_opset():
+    """Newest opset onnxruntime knows, or ``None`` if it is not installed or will not say."""
+    try:
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+        schemas = ort_state.get_all_operator_schema()
+        return max(s.since_version for s in schemas if s.domain in ("", "ai.onnx"))
+    except Exception:  # not installed, or a build without the schema registry
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _opset_range():
+    """The opsets :func:`to_onnx` accepts here: ``(lowest, highest)``, both included.
+
+    ``lowest`` is ``_MIN_OPSET``; ``highest`` is the newest opset that torch's
+    TorchScript exporter, the installed ``onnx`` and (when installed)
+    ``onnxruntime`` all support.
+    """
+    import onnx
+
+    highest = min(_torch_max_opset(), onnx.defs.onnx_opset_version())
+    runtime = _onnxruntime_max_opset()
+    if runtime is not None:
+        highest = min(highest, runtime)
+    return _MIN_OPSET, highest
+
+
+def _check_opset(opset):
+    """``opset`` as an int (or ``None``), refused unless the export can use it."""
+    if opset is None:
+        return None
+    if not isinstance(opset, Integral) or isinstance(opset, bool):
+        raise TypeError(f"opset must be an int or None, got {opset!r}.")
+    lowest, highest = _opset_range()
+    if not lowest <= opset <= highest:
+        raise ValueError(
+            f"opset must be None or an ONNX opset version from {lowest} to {highest} "
+            f"(supported here by torch's exporter, onnx and onnxruntime), got {opset}."
+        )
+    return int(opset)
+
+
 def to_onnx(estimator, path, *, part="encoder", opset=None):
     """Export a fitted estimator's network, including its input scaling, to an ONNX file.
 
@@ -86,7 +148,9 @@ AutoencoderOutlierDetector
         ``"autoencoder"``: input ``"X"``, output ``"X_reconstructed"``
         (``inverse_transform(transform(X))``).
     opset : int, default=None
-        ONNX opset version; ``None`` uses the exporter's default.
+        ONNX opset version, from 13 to the newest version that torch's
+        TorchScript exporter, the installed ``onnx`` and ``onnxruntime`` all
+        support; ``None`` uses the exporter's default.
 
     Returns
     -------
@@ -98,7 +162,10 @@ AutoencoderOutlierDetector
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     ValueError
-        If ``part`` is not one of the above.
+        If ``part`` is not one of the above, or ``opset`` is outside
+        that range (checked before anything is exported or written).
+    TypeError
+        If ``estimator`` is not a skae estimator or ``opset`` not an int.
 
     Notes
     -----
@@ -136,13 +203,12 @@ AutoencoderOutlierDetector
     if not isinstance(estimator, BaseAutoencoder):
         raise TypeError(f"to_onnx expects a skae estimator, got {type(estimator).__name__}.")
     check_is_fitted(estimator)
-    if opset is not None and (not isinstance(opset, int) or isinstance(opset, bool)):
-        raise TypeError(f"opset must be an int or None, got {opset!r}.")
+    opset = _check_opset(opset)
 
     # A CPU float32 copy in eval mode: the estimator itself is left untouched.
     module = copy.deepcopy(_unwrap(estimator.net_.module_)).to("cpu", torch.float32).eval()
     wrapper = _ExportWrapper(module, part, estimator.mean_, estimator.scale_).eval()
-    n_in = estimator.n_components if part == "decoder" else estimator.n_features_in_
+    n_in = estimator.n_components_ if part == "decoder" else estimator.n_features_in_
     input_name, output_name = PARTS[part]
     example = torch.zeros(2, n_in, dtype=torch.float32)
 
@@ -171,7 +237,7 @@ AutoencoderOutlierDetector
         "skae_part": part,
         "skae_version": skae.__version__,
         "n_features_in": str(estimator.n_features_in_),
-        "n_components": str(estimator.n_components),
+        "n_components": str(estimator.n_components_),
     }
     for key, value in meta.items():
         entry = model.metadata_props.add()

@@ -38,9 +38,13 @@ Security
 two members with :mod:`json` and :func:`safetensors.torch.load` only, accepts
 only skae's own estimator classes (a fixed allow-list), only parameter names
 the class knows, validates every parameter with the estimator's own
-constraints and every fitted attribute, rebuilds the network from the
+constraints, requires exactly the fitted attributes of the class and
+validates each, accepts only finite numbers, rebuilds the network from the
 parameters and requires every tensor to match it exactly (names, shapes,
-dtypes). Anything else raises :class:`ModelFileError` (a :class:`ValueError`).
+dtypes) and to hold only finite values. Sizes declared in the zip directory
+are not trusted: ``config.json`` is refused as soon as more bytes than its
+limit have been inflated, and the stored weights must lie within the file.
+Anything else raises :class:`ModelFileError` (a :class:`ValueError`).
 
 Models that hold Python objects in their parameters (a custom
 ``torch.nn.Module`` encoder/decoder, an activation or optimizer class, skorch
@@ -72,7 +76,6 @@ import inspect
 import json
 import math
 import os
-import re
 import secrets
 import warnings
 import zipfile
@@ -91,6 +94,7 @@ FORMAT_VERSION = 1
 _CONFIG = "config.json"
 _WEIGHTS = "model.safetensors"
 _MAX_CONFIG_BYTES = 128 * 2**20
+_READ_CHUNK = 2**20  # bytes inflated at a time while reading config.json
 _MAX_DEPTH = 32
 
 #: The only classes :func:`load` will build: name -> module that defines it.
@@ -118,9 +122,24 @@ _DTYPES = frozenset(
     }
 )
 
-# A fitted attribute name: public, ends with "_" (scikit-learn's convention).
-_ATTR_RE = re.compile(r"^[a-z][a-z0-9_]*_$")
-_NOT_SAVED = frozenset({"net_"})
+# The fitted attributes save writes and load requires (the network, net_, is
+# saved as weights): those of every estimator, plus those some classes add.
+_FITTED = frozenset(
+    {
+        "n_features_in_",
+        "n_components_",
+        "feature_names_in_",
+        "output_activation_",
+        "loss_",
+        "mean_",
+        "scale_",
+        "device_",
+        "n_iter_",
+        "loss_curve_",
+        "validation_scores_",
+    }
+)
+_FITTED_EXTRA = {"AutoencoderOutlierDetector": frozenset({"offset_"})}
 _OUTPUT_ACTIVATIONS = frozenset({"sigmoid", "tanh", "identity"})
 _LOSSES = frozenset({"mse", "bce"})
 # Why a parameter may hold a Python object, for the error message.
@@ -261,6 +280,14 @@ def _reject_constant(name):
     raise ModelFileError(f"config.json holds the non-standard JSON constant {name}.")
 
 
+def _finite_float(text):
+    """A JSON number as a float; ``1e999`` is valid JSON but reads as infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ModelFileError(f"config.json holds {text:.40}, which is not a finite number.")
+    return value
+
+
 # ---------------------------------------------------------------------------- helpers
 def _classes_allowed():
     return sorted(_CLASSES)
@@ -311,13 +338,38 @@ def _unwrap(module):
     return getattr(module, "_orig_mod", module)
 
 
+def _fitted_names(cls):
+    """Names of the fitted attributes of a ``cls`` estimator, except the network."""
+    return _FITTED | _FITTED_EXTRA.get(cls.__name__, frozenset())
+
+
 def _fitted_attributes(estimator):
-    """Public fitted attributes (``name_``) of ``estimator``, except the network."""
-    return {
-        k: v
-        for k, v in vars(estimator).items()
-        if _ATTR_RE.match(k) and k not in _NOT_SAVED and not k.startswith("_")
-    }
+    """The fitted attributes :func:`save` writes, by name.
+
+    ``feature_names_in_`` is ``None`` where scikit-learn did not define it (X
+    had no string column names).
+    """
+    return {k: getattr(estimator, k, None) for k in sorted(_fitted_names(type(estimator)))}
+
+
+def _non_finite(tensors):
+    """Names of the floating-point tensors of ``tensors`` that hold NaN or infinity."""
+    return sorted(
+        k for k, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())
+    )
+
+
+def _read_capped(f, limit, what):
+    """Read ``f`` to its end in chunks, refusing it as soon as it holds more than ``limit`` bytes.
+
+    Returns a ``bytearray``; ``what`` names the data in the error message.
+    """
+    data = bytearray()
+    while chunk := f.read(_READ_CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise ModelFileError(f"{what} holds more than {limit} bytes.")
+    return data
 
 
 def _atomic_write(path, write):
@@ -395,6 +447,9 @@ AutoencoderOutlierDetector
         If a parameter holds a Python object (custom module, activation or
         optimizer class, callbacks, ``RandomState`` instance) or the class is
         not one of skae's; :mod:`pickle`/:mod:`joblib` still work for those.
+    ValueError
+        If a parameter, fitted attribute or weight is NaN or infinite (a file
+        :func:`load` would refuse); nothing is written then.
 
     See Also
     --------
@@ -453,7 +508,6 @@ AutoencoderOutlierDetector
             raise TypeError(
                 f"Cannot save {name} with save(): {exc} Use pickle or joblib.dump instead."
             ) from None
-    fitted.setdefault("feature_names_in_", None)
 
     module = _unwrap(estimator.net_.module_)
     noise = getattr(module, "noise", None)
@@ -464,6 +518,12 @@ AutoencoderOutlierDetector
     state = {
         k: v.detach().to("cpu", copy=True).contiguous() for k, v in module.state_dict().items()
     }
+    bad = _non_finite(state)
+    if bad:
+        raise ValueError(
+            f"Cannot save {name}: the network's weights {bad[:5]!r:.200} hold NaN or "
+            "infinite values (did training diverge?); load() would refuse the file."
+        )
     weights = st_save(state, metadata={"format": "skae"})
     config = {
         "format": "skae",
@@ -503,6 +563,7 @@ class _Archive:
         self.path = path
         self._file = open(path, "rb")  # closed in close()
         try:
+            self._size = os.fstat(self._file.fileno()).st_size
             self._zip = self._guard(lambda: zipfile.ZipFile(self._file))
             names = [i.filename for i in self._zip.infolist()]
             if sorted(names) != sorted([_CONFIG, _WEIGHTS]):
@@ -529,13 +590,23 @@ class _Archive:
             ) from None
 
     def read(self, name, limit):
+        """Member ``name``, refused as soon as more than ``limit`` bytes are inflated.
+
+        The size the zip directory declares is checked first, but not trusted:
+        the member is inflated in chunks, counted as they come.
+        """
         size = self._zip.getinfo(name).file_size
         if size > limit:
             raise ModelFileError(
                 f"{self.path}: member {name} declares {size} bytes, more than the "
                 f"{limit} it can hold."
             )
-        return self._guard(lambda: self._zip.read(name))
+
+        def read():
+            with self._zip.open(name) as member:
+                return _read_capped(member, limit, f"{self.path}: member {name}")
+
+        return self._guard(read)
 
     def read_weights(self, expected):
         """The weights member, which must be stored uncompressed and fit ``expected``.
@@ -546,6 +617,11 @@ class _Archive:
         info = self._zip.getinfo(_WEIGHTS)
         if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
             raise ModelFileError(f"{self.path}: {_WEIGHTS} must be stored uncompressed.")
+        if info.header_offset + info.compress_size > self._size:
+            raise ModelFileError(
+                f"{self.path}: {_WEIGHTS} declares {info.compress_size} bytes, past the end "
+                f"of the file ({self._size} bytes): the file is truncated or tampered with."
+            )
         if expected is None:  # pragma: no cover - _build_net passed a module class
             return self._guard(lambda: self._zip.read(_WEIGHTS))
         # A safetensors file: an 8-byte header length, a JSON header, the raw data.
@@ -574,10 +650,11 @@ def _parse_config(raw, path):
             raw.decode("utf-8"),
             object_pairs_hook=_reject_duplicates,
             parse_constant=_reject_constant,
+            parse_float=_finite_float,
         )
     except ModelFileError:
         raise
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # incl. too many digits in an int
         raise ModelFileError(f"{path}: {_CONFIG} is not valid JSON: {exc}") from None
     if not isinstance(config, dict):
         raise ModelFileError(f"{path}: {_CONFIG} must hold a JSON object.")
@@ -650,13 +727,19 @@ def _build_estimator(cls, raw_params, path):
 
 def _restore_fitted(estimator, raw, path):
     cls = type(estimator)
-    fitted = {}
-    for key, value in raw.items():
-        if not _ATTR_RE.match(key) or key in _NOT_SAVED or hasattr(cls, key):
+    names = _fitted_names(cls)
+    for key in raw:
+        if key not in names:
             raise ModelFileError(
-                f"{path}: {key!r:.80} is not a fitted attribute of {cls.__name__}."
+                f"{path}: {key!r:.80} is not a fitted attribute of {cls.__name__}; "
+                f"expected exactly {sorted(names)}."
             )
-        fitted[key] = _from_json(value, f"fitted attribute {key!r}")
+    missing = sorted(names - set(raw))
+    if missing:
+        raise ModelFileError(
+            f"{path}: the file is missing the fitted attribute(s) {missing} of {cls.__name__}."
+        )
+    fitted = {key: _from_json(value, f"fitted attribute {key!r}") for key, value in raw.items()}
 
     def need(key, check, what):
         if key not in fitted or not check(fitted[key]):
@@ -668,6 +751,7 @@ def _restore_fitted(estimator, raw, path):
         return isinstance(v, Integral) and not isinstance(v, (bool, np.bool_))
 
     need("n_features_in_", lambda v: is_int(v) and v >= 1, "a positive int")
+    need("n_components_", lambda v: is_int(v) and v >= 1, "a positive int")
     n = int(fitted["n_features_in_"])
     need(
         "output_activation_",
@@ -703,6 +787,8 @@ def _restore_fitted(estimator, raw, path):
             isinstance(fitted[key], list) and all(isinstance(v, float) for v in fitted[key])
         ):
             raise ModelFileError(f"{path}: {key} must be a list of floats.")
+    if "offset_" in names:
+        need("offset_", lambda v: isinstance(v, float) and math.isfinite(v), "a finite float")
 
     for key, value in fitted.items():
         if key == "feature_names_in_" and value is None:
@@ -831,6 +917,9 @@ AutoencoderOutlierDetector
         tensors = _load_tensors(archive.read_weights(expected), path)
     if expected is not None:
         _check_tensors(tensors, expected, path)
+    bad = _non_finite(tensors)
+    if bad:
+        raise ModelFileError(f"{path}: the weights {bad[:5]!r:.200} hold NaN or infinite values.")
 
     estimator.device_ = _target_device(estimator.device_, device)
     devices = [torch.device(estimator.device_)] if estimator.device_ == "cuda" else []

@@ -174,3 +174,46 @@ def test_failed_export_leaves_old_file(fitted, tmp_path, monkeypatch):
         to_onnx(fitted["wide"], path, part="decoder")
     assert path.read_bytes() == old
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def _highest_opset():
+    """The newest opset torch's TorchScript exporter and onnx both support here."""
+    from torch.onnx import _constants
+
+    exporter = getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", _constants.ONNX_MAX_OPSET)
+    return min(exporter, onnx.defs.onnx_opset_version())
+
+
+@pytest.mark.parametrize("opset", [-1, 0, 1, 6, 12, "highest+1", "highest+1000"])
+def test_unusable_opset_is_refused_before_export(fitted, tmp_path, monkeypatch, opset):
+    if isinstance(opset, str):
+        opset = _highest_opset() + int(opset.split("+")[1])
+    exported = []
+    monkeypatch.setattr(torch.onnx, "export", lambda *a, **k: exported.append(a))
+    path = tmp_path / "m.onnx"
+    with pytest.raises(ValueError, match=rf"opset must be .*from 13 to \d+.*got {opset}\b"):
+        to_onnx(fitted["unit"], path, opset=opset)
+    assert exported == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("edge", ["lowest", "highest"])
+def test_opset_range_edges_run(tmp_path, edge):
+    """The lowest and highest accepted opsets give graphs onnxruntime runs (conv included)."""
+    X = np.random.RandomState(0).rand(8, 16)
+    est = AutoencoderTransformer(
+        architecture="conv",
+        input_shape=(4, 4),
+        conv_channels=(2,),
+        n_components=2,
+        activation="gelu",
+        max_epochs=1,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X)
+    opset = 13 if edge == "lowest" else _highest_opset()
+    path = to_onnx(est, tmp_path / "ae.onnx", part="autoencoder", opset=opset)
+    assert {o.domain: o.version for o in onnx.load(path).opset_import}[""] == opset
+    Xf = X[:3].astype(np.float32)
+    (out,) = _session(path).run(None, {"X": Xf})
+    np.testing.assert_allclose(out, est.inverse_transform(est.transform(Xf)), **TOL)

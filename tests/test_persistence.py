@@ -8,6 +8,9 @@ import io
 import json
 import os
 import pickle
+import re
+import struct
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -278,13 +281,16 @@ def _write_zip(path, members, deflate_weights=False):
     return path
 
 
-def _tamper(saved, tmp_path, edit=None, weights=None, deflate_weights=False):
-    """Copy of ``saved`` with ``edit(config)`` applied and/or other weight bytes."""
+def _tamper(saved, tmp_path, edit=None, weights=None, deflate_weights=False, text=None):
+    """Copy of ``saved`` with ``edit(config)``, then ``text(json_text)``, and/or other weights."""
     members = _members(saved)
     config = json.loads(members["config.json"])
     if edit is not None:
         edit(config)
-    members["config.json"] = json.dumps(config).encode()
+    config_text = json.dumps(config)
+    if text is not None:
+        config_text = text(config_text)
+    members["config.json"] = config_text.encode()
     if weights is not None:
         members["model.safetensors"] = weights
     return _write_zip(tmp_path / "tampered.zip", members, deflate_weights)
@@ -418,7 +424,10 @@ def _delete(*keys):
         (_set("params", "encoder", {"__reduce__": ["os.system", ["ls"]]}), "unknown tagged"),
         (_set("params", "hidden_layer_sizes", {"__tuple__": ["a"]}), "no valid network"),
         (_set("params", "hidden_layer_sizes", {"__tuple__": [32]}), "needs .* bytes"),
-        (_set("params", "n_components", 4), SHAPES),
+        # the network's code size is the fitted n_components_ (the parameter may
+        # have been changed after fit, as on any fitted estimator)
+        (_set("fitted", "n_components_", 4), SHAPES),
+        (_set("fitted", "n_components_", 0), "n_components_"),
         (_set("params", "batch_norm", True), SHAPES),
         (_set("params", "hidden_layer_sizes", {"__tuple__": [8, 8]}), "missing"),
         (_set("fitted", "n_features_in_", 10**12), "needs .* bytes"),
@@ -475,6 +484,7 @@ def test_tampered_config(saved, tmp_path, edit, match):
         (b'{"format": "skae", "format": "skae"}', "repeats a key"),
         (b'{"format": NaN}', "non-standard JSON constant"),
         (b"[" * 100_000 + b"]" * 100_000, "not valid JSON|nested"),
+        (b'{"format": ' + b"1" * 5000 + b"}", "not valid JSON.*digits"),
     ],
 )
 def test_malformed_json(saved, tmp_path, text, match):
@@ -515,6 +525,146 @@ def test_weights_must_be_stored_and_sized(saved, tmp_path):
         load(path)
     # The unmodified bytes still load (the helper itself is not the problem).
     assert load(_tamper(saved, tmp_path, weights=weights)).n_features_in_ == 6
+
+
+# ---------------------------------------------------------------------------- fitted attributes
+@pytest.mark.parametrize(
+    "kind, edit, match",
+    [
+        ("unit", _set("fitted", "evil_", 1), "'evil_' is not a fitted attribute"),
+        ("unit", _set("fitted", "offset_", 0.5), "'offset_' is not a fitted attribute"),
+        ("outlier", _set("fitted", "contamination_", 0.1), "'contamination_' is not a fitted"),
+        (
+            "outlier",
+            _delete("fitted", "offset_"),
+            r"missing the fitted attribute\(s\) \['offset_'\]",
+        ),
+        ("unit", _delete("fitted", "loss_curve_"), r"missing .*\['loss_curve_'\]"),
+        ("vae", _delete("fitted", "feature_names_in_"), r"missing .*\['feature_names_in_'\]"),
+        ("outlier", _set("fitted", "offset_", "-1"), "'offset_' must be a finite float"),
+        ("outlier", _set("fitted", "offset_", None), "'offset_' must be a finite float"),
+    ],
+)
+def test_fitted_attributes_are_exactly_those_of_the_class(fitted, tmp_path, kind, edit, match):
+    path = save(fitted[kind], tmp_path / "m.zip")
+    with pytest.raises(ModelFileError, match=match):
+        load(_tamper(path, tmp_path, edit))
+
+
+@pytest.mark.parametrize("key", ["offset_", "loss_curve_", "tol"])
+def test_out_of_range_json_numbers_are_refused(fitted, tmp_path, key):
+    """``1e999`` is valid JSON that Python reads as infinity: no loaded value may be."""
+    marker = 0.123456789
+    path = save(fitted["outlier"], tmp_path / "m.zip")
+    section = "params" if key == "tol" else "fitted"
+    value = [marker] if key == "loss_curve_" else marker
+    path = _tamper(
+        path, tmp_path, _set(section, key, value), text=lambda t: t.replace(repr(marker), "-1e999")
+    )
+    with pytest.raises(ModelFileError, match=r"-1e999.*not a finite number"):
+        load(path)
+
+
+def _with_weight(saved, tmp_path, value):
+    tensors = st_load(_members(saved)["model.safetensors"])
+    key = "encoder.layers.0.weight"
+    weight = tensors[key].clone()
+    weight[1, 2] = value
+    return _tamper(saved, tmp_path, weights=st_save({**tensors, key: weight}))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_weights_are_refused(saved, tmp_path, value):
+    with pytest.raises(ModelFileError, match=r"'encoder\.layers\.0\.weight'.*NaN or infinite"):
+        load(_with_weight(saved, tmp_path, value))
+    assert load(_with_weight(saved, tmp_path, 1e30)).n_features_in_ == 6  # finite is fine
+
+
+def test_save_refuses_non_finite_weights(fitted, tmp_path):
+    est = copy.deepcopy(fitted["unit"])
+    with torch.no_grad():
+        est.net_.module_.decoder.layers[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"'decoder\.layers\.0\.weight'.*NaN or infinite"):
+        save(est, tmp_path / "m.zip")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- zip bombs
+def _declare_size(path, member, size, compressed=False):
+    """Make the zip directory of ``path`` declare ``size`` bytes for ``member``.
+
+    The uncompressed size (and, if ``compressed``, the compressed size too) is
+    rewritten in the central directory, which :mod:`zipfile` trusts, and in the
+    member's local header.
+    """
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        local = zf.getinfo(member).header_offset
+    (central,) = struct.unpack_from("<I", data, data.rfind(b"PK\x05\x06") + 16)
+    while data[central + 46 : central + 46 + len(member)] != member.encode():
+        central += 46 + sum(struct.unpack_from("<3H", data, central + 28))
+    for header, field in ((local, 18), (central, 20)):
+        struct.pack_into("<I", data, header + field + 4, size)
+        if compressed:
+            struct.pack_into("<I", data, header + field, size)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _peak_memory(fn):
+    """Peak of the memory Python traces while ``fn()`` runs."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_config_bomb_is_refused_before_inflating_it(saved, tmp_path):
+    """A config.json that inflates far beyond its declared size is never inflated whole."""
+    members = _members(saved)
+    members["config.json"] += b" " * (64 * 2**20)  # still valid JSON, deflates to ~64 KiB
+    path = _declare_size(_write_zip(tmp_path / "bomb.zip", members), "config.json", 100)
+    assert path.stat().st_size < 2**20
+
+    def attempt():
+        with pytest.raises(ModelFileError, match=r"CRC|corrupt|not a valid|inflates"):
+            load(path)
+
+    assert _peak_memory(attempt) < 8 * 2**20
+
+
+def test_config_larger_than_the_limit_is_refused(saved, tmp_path, monkeypatch):
+    monkeypatch.setattr(skae._persistence, "_MAX_CONFIG_BYTES", 1000)
+    with pytest.raises(ModelFileError, match=r"config\.json declares .* more than the 1000"):
+        load(saved)
+
+
+def test_read_capped_stops_at_the_limit():
+    from skae._persistence import _read_capped
+
+    assert _read_capped(io.BytesIO(b"x" * 10), 10, "m") == b"x" * 10
+    stream = io.BytesIO(b"x" * (5 * 2**20))
+    with pytest.raises(ModelFileError, match="m holds more than 10 bytes"):
+        _read_capped(stream, 10, "m")
+    assert stream.tell() <= 2**20 + 10  # stopped at the first chunk past the limit
+
+
+def test_weights_declared_beyond_the_file_are_refused(saved, tmp_path):
+    """Stored weights whose declared size exceeds the file allocate nothing for them."""
+    big = _tamper(saved, tmp_path, _set("params", "hidden_layer_sizes", {"__tuple__": [2**24]}))
+    with pytest.raises(ModelFileError, match=r"needs (\d+) bytes") as excinfo:
+        load(big)
+    needed = int(re.search(r"needs (\d+) bytes", str(excinfo.value)).group(1))
+    assert needed > 2**30
+    path = _declare_size(big, "model.safetensors", needed + 100, compressed=True)
+
+    def attempt():
+        with pytest.raises(ModelFileError, match="past the end of the file"):
+            load(path)
+
+    assert _peak_memory(attempt) < 64 * 2**20
 
 
 def test_other_library_versions_only_warn(saved, tmp_path):

@@ -13,8 +13,10 @@ magic bytes ``1f 8b``), not from the file name.
 """
 
 import gzip
+import io
 import math
 import os
+import stat
 import struct
 import zlib
 from contextlib import contextmanager
@@ -105,40 +107,73 @@ def _read_header(f, path):
     return magic, _IDX_TO_DTYPE[head[2]], tuple(int(d) for d in shape)
 
 
+def _bytes_left(f):
+    """Bytes left to read in ``f`` if it is a plain (uncompressed, regular) file, else ``None``.
+
+    The size of gzip data or of a pipe is only known once read.
+    """
+    if isinstance(f, gzip.GzipFile):
+        return None
+    try:
+        info = os.fstat(f.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return info.st_size - f.tell() if stat.S_ISREG(info.st_mode) else None
+
+
+def _read_capped(f, n):
+    """Read up to ``n`` bytes (fewer only at end of file) into a new ``bytearray``.
+
+    The buffer grows only as data arrive, so a header that declares more data than
+    the file holds cannot make the reader allocate that much memory.
+    """
+    data = bytearray()
+    while len(data) < n:
+        chunk = _read_upto(f, min(_CHUNK, n - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _check_payload_size(name, dtype, shape, nbytes, size):
+    """Raise a ``ValueError`` unless the payload holds exactly the ``nbytes`` declared."""
+    if size < nbytes:
+        raise ValueError(
+            f"{name}: truncated IDX file: the header declares shape {shape} of {dtype.name} "
+            f"({nbytes} payload bytes) but only {size} payload bytes are present"
+        )
+    if size > nbytes:
+        raise ValueError(
+            f"{name}: IDX file longer than its header declares: {size - nbytes} unexpected "
+            f"bytes after the {nbytes}-byte payload of shape {shape}"
+        )
+
+
 def _read_payload(f, path, dtype, shape):
     """Read exactly the payload declared by the header into a new writable array.
 
-    The payload is read straight into the array's buffer, in chunks, so no second
-    copy of the data is built. An error is raised if the file is shorter or longer
-    than the header declares. The result has native byte order.
+    The declared size is checked against the data available before anything is
+    allocated: against the file size for a plain file, and for gzip data by
+    reading into a buffer that grows only as data arrive and stops at the
+    declared size. The payload is read in chunks, so no second copy of the data
+    is built. An error is raised if the file is shorter or longer than the
+    header declares. The result has native byte order.
     """
     name = os.fspath(path)
-    count = math.prod(shape)
-    nbytes = count * dtype.itemsize
-    out = np.empty(count, dtype=dtype)
-    view = memoryview(out.view(np.uint8))
-    pos = 0
-    while pos < nbytes:
-        got = f.readinto(view[pos : pos + _CHUNK])
-        if not got:
-            break
-        pos += got
-    if pos < nbytes:
-        raise ValueError(
-            f"{name}: truncated IDX file: the header declares shape {shape} of {dtype.name} "
-            f"({nbytes} payload bytes) but only {pos} payload bytes are present"
-        )
+    nbytes = math.prod(shape) * dtype.itemsize
+    left = _bytes_left(f)
+    if left is not None:
+        _check_payload_size(name, dtype, shape, nbytes, left)
+    data = _read_capped(f, nbytes)
     extra = 0
     while True:  # also makes gzip check its CRC and length trailer
         rest = _read_upto(f, _CHUNK)
         if not rest:
             break
         extra += len(rest)
-    if extra:
-        raise ValueError(
-            f"{name}: IDX file longer than its header declares: {extra} unexpected bytes "
-            f"after the {nbytes}-byte payload of shape {shape}"
-        )
+    _check_payload_size(name, dtype, shape, nbytes, len(data) + extra)
+    out = np.frombuffer(data, dtype=dtype)
     if not out.dtype.isnative:
         out = out.byteswap(inplace=True).view(out.dtype.newbyteorder("="))
     return out.reshape(shape)
@@ -167,8 +202,9 @@ def read_idx(path):
     ------
     ValueError
         If the file is not a valid IDX file (bad magic number, truncated header),
-        if its payload is shorter or longer than the header declares, or if the
-        gzip stream is corrupt or truncated. The message names the file.
+        if its payload is shorter or longer than the header declares (found out
+        before memory is allocated for the declared size), or if the gzip
+        stream is corrupt or truncated. The message names the file.
 
     See Also
     --------

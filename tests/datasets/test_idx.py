@@ -3,8 +3,10 @@
 """Tests of the IDX reader and writer."""
 
 import gzip
+import math
 import re
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -136,3 +138,23 @@ def test_write_rejects(tmp_path, array, message):
     with pytest.raises(ValueError, match=message):
         write_idx(tmp_path / "x", array)
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("dims", [(2**16, 2**16, 2**18), (2**15, 2**15)], ids=["1PiB", "1GiB"])
+def test_declared_size_is_checked_before_allocating(tmp_path, suffix, dims):
+    """A header declaring far more data than the file holds allocates nothing big."""
+    header = b"\x00\x00\x08" + bytes([len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
+    path = tmp_path / f"huge{suffix}"
+    content = header + bytes(100)
+    path.write_bytes(gzip.compress(content) if suffix else content)
+    declared = math.prod(dims)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"{declared} payload bytes.*only 100") as excinfo:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(excinfo.value)
+    assert peak < 16 * 2**20

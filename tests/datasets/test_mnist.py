@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import re
+import sys
 import urllib.error
 from pathlib import Path
 
@@ -460,12 +461,32 @@ def test_all_fails_fast_on_missing_test_file(tmp_path, make_subset, monkeypatch)
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 
+def _real_mnist_home(subset):
+    """``SHARED_DATA`` if it holds the real MNIST files of ``subset``, else skip the test.
+
+    The files are looked for where :func:`load_mnist` looks, gzip-compressed or not.
+    """
+    missing = [
+        f"{name}.gz"
+        for name in _mnist._FILES[subset]
+        if not any(os.path.isfile(p) for p in _mnist._candidates("mnist", name, SHARED_DATA))
+    ]
+    if missing:
+        pytest.skip(
+            f"the real MNIST files {', '.join(missing)} are not in {os.path.normpath(SHARED_DATA)} "
+            "(nor its 'mnist' subfolder)"
+        )
+    return SHARED_DATA
+
+
 def test_real_mnist_test_set(monkeypatch):
+    home = _real_mnist_home("test")
+
     def forbidden(url, *args, **kwargs):
-        raise AssertionError(f"the real data should be read from {SHARED_DATA}, not {url}")
+        raise AssertionError(f"the real data should be read from {home}, not {url}")
 
     monkeypatch.setattr(_mnist, "_urlopen", forbidden)
-    bunch = load_mnist("test", data_home=SHARED_DATA, download=False)
+    bunch = load_mnist("test", data_home=home, download=False)
     assert bunch.data.shape == (10_000, 784)
     assert bunch.images.shape == (10_000, 28, 28)
     assert bunch.data.dtype == np.float32
@@ -473,3 +494,13 @@ def test_real_mnist_test_set(monkeypatch):
     assert 0.1 < bunch.data.mean() < 0.15  # MNIST's mean intensity is about 0.13
     np.testing.assert_array_equal(np.unique(bunch.target), np.arange(10))
     assert bunch.target[:5].tolist() == [7, 2, 1, 0, 4]  # the well-known first test labels
+
+
+def test_real_data_tests_skip_without_the_shared_folder(monkeypatch, tmp_path):
+    """A fresh machine has no ``../shared``: the real-data test skips, naming the files."""
+    monkeypatch.setattr(sys.modules[__name__], "SHARED_DATA", tmp_path / "shared" / "data")
+    with pytest.raises(pytest.skip.Exception) as excinfo:
+        test_real_mnist_test_set(monkeypatch)
+    reason = str(excinfo.value)
+    assert "t10k-images-idx3-ubyte.gz" in reason and "t10k-labels-idx1-ubyte.gz" in reason
+    assert str(tmp_path / "shared" / "data") in reason
