@@ -10,15 +10,20 @@ folder: ``results.csv``, ``report.md`` and PNG plots. Run ``skae compare --help`
 Errors caused by the input (unknown data set, missing or malformed files, unwritable output
 folder, invalid options) are reported as one line on stderr starting with ``skae: error:``
 and exit with status 1, without a traceback. Invalid command-line syntax exits with status 2
-(argparse's convention).
+(argparse's convention). Ctrl-C exits with status 130, also when it stopped a training
+loop (the estimators keep their last epoch, :func:`skae.metrics.compare` does not): the
+report files are staged in a hidden folder and moved into the output folder only once every
+fit and plot is done, so an interrupted or failed run writes no report.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -39,6 +44,14 @@ METHODS = ("pca", "ae", "conv", "vae")
 DEFAULT_METHODS = ("pca", "ae")
 DEFAULT_N_COMPONENTS = (2, 8, 32)
 DEFAULT_OUTPUT = "skae-report"
+#: The report files, besides the PNG plots.
+CSV_FILE = "results.csv"
+REPORT_FILE = "report.md"
+#: Prefix of the hidden folder, inside the output folder, where the report is written
+#: before being moved into place.
+STAGE_PREFIX = ".skae-partial-"
+#: Exit status on Ctrl-C (128 + SIGINT, the shell's convention).
+EXIT_INTERRUPTED = 130
 #: Column names (case-insensitive) taken as the label column of a CSV file, by priority.
 LABEL_COLUMNS = ("target", "label", "y")
 #: Fraction of the rows held out as the test set (digits, CSV and NPY data).
@@ -83,6 +96,13 @@ class _Data:
     @property
     def n_features(self):
         return self.X_train.shape[1]
+
+    @property
+    def image_size(self):
+        """``" (8x8)"`` for images, else ``""``."""
+        if self.image_shape is None:
+            return ""
+        return f" ({self.image_shape[0]}x{self.image_shape[1]})"
 
     @property
     def n_classes(self):
@@ -163,7 +183,9 @@ def _build_parser():
             "Fit PCA and autoencoders at several latent sizes on a training set, evaluate\n"
             "them on a test set (reconstruction error and latent-space probes), print the\n"
             "table and write results.csv, report.md and PNG plots to the output folder.\n"
-            "Other files in that folder are never deleted; the report files are overwritten."
+            "Other files in that folder are never deleted; the report files are overwritten,\n"
+            "only once every fit is done: a failed or interrupted run (Ctrl-C, exit status\n"
+            "130) writes nothing."
         ),
         epilog=(
             "examples:\n"
@@ -319,18 +341,77 @@ def _check_options(args):
 # --------------------------------------------------------------------------------------
 
 
-def _prepare_output(path):
-    """Create the output folder if needed and check that files can be written in it."""
-    path = os.path.abspath(os.path.expanduser(path))
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise CLIError(f"cannot write to output directory {path}: it exists and is not a folder")
+def _missing_folders(path):
+    """The folders on the way to ``path`` that do not exist yet, innermost first."""
+    missing = []
+    while not os.path.exists(path) and path not in missing:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
+
+
+def _remove_empty_folders(folders):
+    """Remove ``folders`` (innermost first) as long as they are empty."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+
+
+def _write_error(path, exc):
+    return CLIError(f"cannot write {path}: {_os_reason(exc)}")
+
+
+def _publish(stage, out_dir):
+    """Move the files written in ``stage`` into ``out_dir``, ``report.md`` last."""
+    for name in sorted(os.listdir(stage), key=lambda name: (name == REPORT_FILE, name)):
+        target = os.path.join(out_dir, name)
+        try:
+            os.replace(os.path.join(stage, name), target)
+        except OSError as exc:
+            raise _write_error(target, exc) from exc
+    os.rmdir(stage)
+
+
+def _write_file(stage, out_dir, name, write):
+    """Call ``write(path)`` on the staged report file ``name``.
+
+    An :class:`OSError` is reported with the file's place in ``out_dir``.
+    """
     try:
-        os.makedirs(path, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".skae-write-test-"):
-            pass
+        write(os.path.join(stage, name))
     except OSError as exc:
-        raise CLIError(f"cannot write to output directory {path}: {_os_reason(exc)}") from exc
-    return path
+        raise _write_error(os.path.join(out_dir, name), exc) from exc
+
+
+@contextlib.contextmanager
+def _report_folder(path):
+    """Create the output folder ``path`` and stage the report files in a hidden folder in it.
+
+    Yields ``(out_dir, stage)``: the absolute output folder and the folder to write the
+    report files to. Creating ``stage`` checks, before any fit, that files can be written.
+    The files are moved into ``out_dir`` only when the block completes; on an error or an
+    interruption (Ctrl-C) ``stage`` is deleted, and so are the folders created for
+    ``out_dir`` when empty, so that no partial report is left behind.
+    """
+    out_dir = os.path.abspath(os.path.expanduser(path))
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise CLIError(f"cannot write to output directory {out_dir}: it exists and is not a folder")
+    created = _missing_folders(out_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        stage = tempfile.mkdtemp(dir=out_dir, prefix=STAGE_PREFIX)
+    except OSError as exc:
+        _remove_empty_folders(created)
+        raise CLIError(f"cannot write to output directory {out_dir}: {_os_reason(exc)}") from exc
+    try:
+        yield out_dir, stage
+        _publish(stage, out_dir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        _remove_empty_folders(created)
+        raise
 
 
 # --------------------------------------------------------------------------------------
@@ -883,13 +964,12 @@ def _settings_lines(data, methods, ks, args, fitted):
     devices = sorted({getattr(m, "device_", None) for m in fitted.values()} - {None})
     device = args.device + (f" (used: {', '.join(devices)})" if devices else "")
     n_train, n_test = data.X_train.shape[0], data.X_test.shape[0]
-    shape = "" if data.image_shape is None else f" ({data.image_shape[0]}x{data.image_shape[1]})"
     labels = "none" if data.y_train is None else f"{data.n_classes} classes"
     epochs = str(args.max_epochs) if args.max_epochs is not None else "estimator default"
     lines = [
         f"- **Dataset:** {data.description}",
         f"- **Split:** {n_train} training and {n_test} test samples, {data.split}",
-        f"- **Features:** {data.n_features}{shape}; labels: {labels}",
+        f"- **Features:** {data.n_features}{data.image_size}; labels: {labels}",
         f"- **Methods:** {', '.join(methods)}",
         f"- **n_components:** {', '.join(map(str, ks))}",
         f"- **max_epochs:** {epochs}; **device:** {device}; **seed:** {args.seed}",
@@ -953,48 +1033,74 @@ def _compare(args, argv):
     methods, explicit = _parse_methods(args.methods)
     _check_options(args)
     kind, spec = _dataset_kind(args.dataset)
-    out_dir = _prepare_output(args.output)
 
-    say(f"Loading {_TITLES.get(kind, spec)} ...")
-    data = _load_data(kind, spec, args)
-    methods = _select_methods(methods, explicit, data)
-    _check_n_components(ks, data)
-    shape = "" if data.image_shape is None else f" ({data.image_shape[0]}x{data.image_shape[1]})"
-    classes = "no labels" if data.y_train is None else f"{data.n_classes} classes"
-    say(
-        f"{data.name}: {data.X_train.shape[0]} training / {data.X_test.shape[0]} test samples, "
-        f"{data.n_features} features{shape}, {classes}."
-    )
-    for note in data.notes:
-        say(f"Note: {note}.")
-    say(
-        f"Fitting {', '.join(methods)} at n_components {', '.join(map(str, ks))} "
-        f"({len(methods) * len(ks)} fits) ..."
-    )
+    # Nothing is written to out_dir until the fits, the plots and the report are all done.
+    with _report_folder(args.output) as (out_dir, stage):
+        say(f"Loading {_TITLES.get(kind, spec)} ...")
+        data = _load_data(kind, spec, args)
+        methods = _select_methods(methods, explicit, data)
+        _check_n_components(ks, data)
+        classes = "no labels" if data.y_train is None else f"{data.n_classes} classes"
+        say(
+            f"{data.name}: {data.X_train.shape[0]} training / {data.X_test.shape[0]} test "
+            f"samples, {data.n_features} features{data.image_size}, {classes}."
+        )
+        for note in data.notes:
+            say(f"Note: {note}.")
+        say(
+            f"Fitting {', '.join(methods)} at n_components {', '.join(map(str, ks))} "
+            f"({len(methods) * len(ks)} fits) ..."
+        )
 
-    estimators = _make_estimators(methods, data, args)
-    results, fitted = _run_compare_fits(estimators, data, ks, verbose=not args.quiet)
+        estimators = _make_estimators(methods, data, args)
+        results, fitted = _run_compare_fits(estimators, data, ks, verbose=not args.quiet)
 
-    csv_path = os.path.join(out_dir, "results.csv")
-    try:
-        results.to_csv(csv_path, index=False)
-    except OSError as exc:
-        raise CLIError(f"cannot write {csv_path}: {_os_reason(exc)}") from exc
-    print()
-    print(_format_table(results))
-    print()
+        _write_file(stage, out_dir, CSV_FILE, lambda path: results.to_csv(path, index=False))
+        print()
+        print(_format_table(results))
+        print()
 
-    plots = _write_plots(
-        out_dir, data, results, fitted, methods, ks, show_traceback=args.traceback, say=say
-    )
-    report_path = os.path.join(out_dir, "report.md")
-    try:
-        _write_report(report_path, data, methods, ks, args, results, fitted, plots, argv)
-    except OSError as exc:
-        raise CLIError(f"cannot write {report_path}: {_os_reason(exc)}") from exc
+        plots = _write_plots(
+            stage, data, results, fitted, methods, ks, show_traceback=args.traceback, say=say
+        )
+        _write_file(
+            stage,
+            out_dir,
+            REPORT_FILE,
+            lambda path: _write_report(path, data, methods, ks, args, results, fitted, plots, argv),
+        )
     n_plots = 0 if plots is None else len(plots)
-    print(f"Report written to {out_dir} (results.csv, report.md, {n_plots} plot(s)).")
+    print(f"Report written to {out_dir} ({CSV_FILE}, {REPORT_FILE}, {n_plots} plot(s)).")
     return 0
+
+
+def _run(argv):
+    """Parse ``argv`` and run the command; return the exit status (errors included)."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a syntax error (already printed)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
+    show_traceback = getattr(args, "traceback", False)
+    try:
+        return _compare(args, argv)
+    except CLIError as exc:
+        if show_traceback:
+            traceback.print_exc()
+        print(f"{PROG}: error: {_one_line(str(exc), limit=1000)}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if show_traceback:
+            traceback.print_exc()
+            print(f"{PROG}: error: {_describe_exception(exc)}", file=sys.stderr)
+        else:
+            print(
+                f"{PROG}: error: {_describe_exception(exc)} "
+                "(rerun with --traceback for the full traceback)",
+                file=sys.stderr,
+            )
+        return 1
 
 
 def main(argv=None) -> int:
@@ -1010,34 +1116,11 @@ def main(argv=None) -> int:
     status : int
         The exit status: 0 on success, 1 on an error (reported as one line on stderr
         starting with ``skae: error:``), 2 on invalid command-line syntax and 130 when
-        interrupted.
+        interrupted (Ctrl-C; nothing is written to the output folder then).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, or a syntax error (already printed)
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-
-    show_traceback = getattr(args, "traceback", False)
-    try:
-        return _compare(args, argv)
-    except CLIError as exc:
-        if show_traceback:
-            traceback.print_exc()
-        print(f"{PROG}: error: {_one_line(str(exc), limit=1000)}", file=sys.stderr)
-        return 1
+        return _run(argv)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if show_traceback:
-            traceback.print_exc()
-            print(f"{PROG}: error: {_describe_exception(exc)}", file=sys.stderr)
-        else:
-            print(
-                f"{PROG}: error: {_describe_exception(exc)} "
-                "(rerun with --traceback for the full traceback)",
-                file=sys.stderr,
-            )
-        return 1
+        print(f"{PROG}: interrupted; no report was written", file=sys.stderr)
+        return EXIT_INTERRUPTED

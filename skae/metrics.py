@@ -31,6 +31,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .exceptions import FitInterruptedWarning
+
 __all__ = [
     "compare",
     "latent_knn_score",
@@ -425,6 +427,22 @@ def _validate_n_components(n_components):
     return [int(k) for k in ks]
 
 
+def _fit_or_interrupt(model, X):
+    """``model.fit(X)``, raising :class:`KeyboardInterrupt` if the fit was interrupted.
+
+    skae estimators stop cleanly on Ctrl-C: they keep their last completed epoch, return
+    normally and emit a :class:`~skae.exceptions.FitInterruptedWarning`. A benchmark must
+    not go on with such a truncated model, so the warning is turned back into the
+    interruption it reports.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitInterruptedWarning)
+        try:
+            return model.fit(X)
+        except FitInterruptedWarning as exc:
+            raise KeyboardInterrupt(str(exc)) from exc
+
+
 def compare(
     estimators,
     X_train,
@@ -493,6 +511,14 @@ def compare(
     fitted : dict of (str, int) to estimator
         Only if ``return_estimators=True``: the fitted estimator for each
         ``(method, n_components)`` row.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When interrupted (Ctrl-C), also when a fit stopped early and emitted a
+        :class:`~skae.exceptions.FitInterruptedWarning` (a skae estimator interrupted
+        during training keeps its last completed epoch): no results are returned from a
+        truncated model.
 
     Examples
     --------
@@ -566,7 +592,7 @@ def compare(
     for name, est, k in tqdm(jobs, desc="compare", disable=not verbose):
         model = clone(est).set_params(n_components=k)
         start = time.perf_counter()
-        model.fit(X_train)
+        _fit_or_interrupt(model, X_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         model.transform(X_eval)

@@ -6,15 +6,18 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 import skae
-from skae import cli
+from skae import AutoencoderTransformer, cli
 from skae.datasets import _mnist, write_idx
+from skae.exceptions import FitInterruptedWarning
 from skae.metrics import COMPARE_COLUMNS
 
 #: Tiny settings shared by the end-to-end runs (digits: 300 of the 1347 training rows).
@@ -93,10 +96,10 @@ def test_compare_digits_end_to_end(run, tmp_path):
     status, out, err = run(*FAST, "--output", out_dir)
 
     assert status == 0, err
-    # Existing files survive, and the writability probe leaves nothing behind.
+    # Existing files survive, and the staging folder leaves nothing behind.
     assert (out_dir / "notes.txt").read_text() == "keep me"
     assert (out_dir / "sub").is_dir()
-    assert not [p for p in os.listdir(out_dir) if p.startswith(".skae-write-test")]
+    assert not [p for p in os.listdir(out_dir) if p.startswith(".")]
 
     results = pd.read_csv(out_dir / "results.csv")
     assert list(results.columns) == list(COMPARE_COLUMNS)
@@ -254,6 +257,119 @@ def test_python_m_skae_version(tmp_path):
 
 
 # --------------------------------------------------------------------------------------
+# Ctrl-C: exit status 130, one line on stderr, no report
+# --------------------------------------------------------------------------------------
+
+#: Small settings of the interrupted runs (one autoencoder fit at k=2, one epoch).
+TINY = ["--methods", "ae", "--n-components", "2", "--max-epochs", "1", "--max-samples", "100"]
+
+
+def _interrupted_fit(self, X, y=None):
+    """What a skae estimator's fit does on Ctrl-C: keep the last epoch, warn, return."""
+    warnings.warn("Training interrupted after epoch 1.", FitInterruptedWarning, stacklevel=2)
+    return self
+
+
+def _keyboard_interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def _interrupt_plots(monkeypatch):
+    from skae.plotting import LossCurveDisplay
+
+    monkeypatch.setattr(LossCurveDisplay, "from_estimator", _keyboard_interrupt)
+
+
+def _interrupt_publish(monkeypatch):
+    """Ctrl-C while the staged files are moved into place, before report.md."""
+    replace = os.replace
+
+    def interrupted(src, dst):
+        if os.path.basename(dst) == cli.REPORT_FILE:
+            raise KeyboardInterrupt
+        replace(src, dst)
+
+    monkeypatch.setattr(cli.os, "replace", interrupted)
+
+
+INTERRUPTIONS = {
+    "parse": lambda mp: mp.setattr(cli, "_build_parser", _keyboard_interrupt),
+    "load": lambda mp: mp.setattr(cli, "_load_data", _keyboard_interrupt),
+    "pca-fit": lambda mp: mp.setattr("sklearn.decomposition.PCA.fit", _keyboard_interrupt),
+    "fit-raises": lambda mp: mp.setattr(AutoencoderTransformer, "fit", _keyboard_interrupt),
+    "fit-warns": lambda mp: mp.setattr(AutoencoderTransformer, "fit", _interrupted_fit),
+    "transform": lambda mp: mp.setattr(AutoencoderTransformer, "transform", _keyboard_interrupt),
+    "plots": _interrupt_plots,
+    "report": lambda mp: mp.setattr(cli, "_write_report", _keyboard_interrupt),
+}
+
+
+def _assert_interrupted(status, err):
+    assert status == cli.EXIT_INTERRUPTED == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "skae: interrupted; no report was written"
+
+
+@pytest.mark.parametrize("where", list(INTERRUPTIONS))
+def test_interrupt_exits_130_without_report(run, tmp_path, monkeypatch, where):
+    out_dir = tmp_path / "report"
+    out_dir.mkdir()
+    (out_dir / "keep.txt").write_text("x")
+    (out_dir / "report.md").write_text("the previous report")
+    INTERRUPTIONS[where](monkeypatch)
+
+    status, _, err = run(*TINY, "--output", out_dir, "--quiet")
+
+    _assert_interrupted(status, err)
+    assert sorted(os.listdir(out_dir)) == ["keep.txt", "report.md"]
+    assert (out_dir / "report.md").read_text() == "the previous report"
+
+
+@pytest.mark.parametrize("where", ["fit-warns", "plots"])
+def test_interrupt_removes_the_folders_it_created(run, tmp_path, monkeypatch, where):
+    INTERRUPTIONS[where](monkeypatch)
+    status, _, err = run(*TINY, "--output", tmp_path / "new" / "report", "--quiet")
+    _assert_interrupted(status, err)
+    assert not (tmp_path / "new").exists()
+
+
+def test_interrupt_while_publishing(run, tmp_path, monkeypatch):
+    # The staged files already moved stay; report.md (moved last) is not written.
+    _interrupt_publish(monkeypatch)
+    out_dir = tmp_path / "report"
+    status, _, err = run(*TINY, "--output", out_dir, "--quiet")
+    _assert_interrupted(status, err)
+    assert not (out_dir / "report.md").exists()
+    assert not [p for p in os.listdir(out_dir) if p.startswith(".")]
+
+
+class _InterruptAtEpoch2(Callback):
+    """Ctrl-C at the end of the second epoch, inside skorch's training loop."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
+def test_interrupt_inside_the_training_loop(run, tmp_path, monkeypatch):
+    # skorch catches a KeyboardInterrupt raised in its training loop and returns normally;
+    # the estimator then warns (FitInterruptedWarning), and compare() turns that back into
+    # the interruption. Without it the report of a truncated model was written (exit 0).
+    make_estimators = cli._make_estimators
+
+    def with_interrupt(*args, **kwargs):
+        estimators = make_estimators(*args, **kwargs)
+        estimators["ae"].set_params(callbacks=[_InterruptAtEpoch2()])
+        return estimators
+
+    monkeypatch.setattr(cli, "_make_estimators", with_interrupt)
+    out_dir = tmp_path / "report"
+    status, _, err = run(*TINY, "--max-epochs", "4", "--output", out_dir, "--quiet")
+    _assert_interrupted(status, err)
+    assert not out_dir.exists()
+
+
+# --------------------------------------------------------------------------------------
 # Errors: one line on stderr, exit status 1, no traceback
 # --------------------------------------------------------------------------------------
 
@@ -322,6 +438,7 @@ def test_compare_errors(run, tmp_path, case):
         args += ["--output", tmp_path / "out"]
     status, _out, err = run(*args)
     _assert_one_line_error(status, err, fragment)
+    assert not (tmp_path / "out").exists()  # the output folder created for the run is removed
 
 
 def test_output_dir_untouched_by_input_errors(run, tmp_path):
@@ -331,6 +448,14 @@ def test_output_dir_untouched_by_input_errors(run, tmp_path):
     status, _, err = run("--dataset", tmp_path / "nowhere.csv", "--output", out_dir)
     _assert_one_line_error(status, err)
     assert os.listdir(out_dir) == ["keep.txt"]
+
+
+def test_report_that_cannot_be_moved_into_place(run, tmp_path):
+    out_dir = tmp_path / "out"
+    (out_dir / "report.md").mkdir(parents=True)  # a folder where the report goes
+    status, _, err = run("--methods", "pca", "--n-components", "2", "--output", out_dir, "--quiet")
+    _assert_one_line_error(status, err, f"cannot write {out_dir / 'report.md'}")
+    assert not [p for p in os.listdir(out_dir) if p.startswith(".")]  # no staging folder left
 
 
 def test_unexpected_error_hints_at_traceback(run, tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.preprocessing import StandardScaler
 
+from skae.exceptions import FitInterruptedWarning
 from skae.metrics import (
     COMPARE_COLUMNS,
     compare,
@@ -234,6 +235,53 @@ def test_compare_kernel_pca_and_all_skipped(digits):
     assert empty.empty and list(empty.columns) == list(COMPARE_COLUMNS)
 
 
+def _interrupted_fit(self, X, y=None):
+    """What an estimator's fit does on Ctrl-C: keep the last epoch, warn, return."""
+    warnings.warn("Training interrupted after epoch 1.", FitInterruptedWarning, stacklevel=2)
+    return self
+
+
+def _keyboard_interrupt(self, *args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "cls, method, replacement",
+    [
+        (TinyReducer, "fit", _interrupted_fit),
+        (TinyReducer, "fit", _keyboard_interrupt),
+        (TinyReducer, "transform", _keyboard_interrupt),
+        (PCA, "fit", _keyboard_interrupt),
+    ],
+    ids=["fit-warns", "fit-raises", "transform-raises", "pca-fit-raises"],
+)
+@pytest.mark.parametrize("warning_filter", ["default", "ignore", "always"])
+def test_compare_reraises_interruptions(
+    digits, monkeypatch, cls, method, replacement, warning_filter
+):
+    X, y = digits
+    monkeypatch.setattr(cls, method, replacement)
+    with warnings.catch_warnings():
+        # An interrupted fit stops compare() whatever the caller does with warnings.
+        warnings.simplefilter(warning_filter)
+        with pytest.raises(KeyboardInterrupt):
+            compare({"tiny": TinyReducer()}, X[:200], X[200:], y[:200], y[200:], n_components=2)
+
+
+def test_compare_keeps_other_fit_warnings(digits, monkeypatch):
+    X = digits[0]
+    fit = TinyReducer.fit
+
+    def noisy_fit(self, X, y=None):
+        warnings.warn("not converged", UserWarning, stacklevel=2)
+        return fit(self, X, y)
+
+    monkeypatch.setattr(TinyReducer, "fit", noisy_fit)
+    with pytest.warns(UserWarning, match="not converged"):
+        df = compare({"tiny": TinyReducer()}, X, n_components=2)
+    assert df.method.tolist() == ["pca", "tiny"]
+
+
 @pytest.fixture(scope="module")
 def autoencoder_cls():
     from skae import AutoencoderTransformer
@@ -252,3 +300,10 @@ def test_real_autoencoder(autoencoder_cls, digits):
     df = compare({"ae": ae}, X[:60], X[60:], y[:60], y[60:], n_components=(2, 4), n_neighbors=3)
     assert df.method.tolist() == ["pca", "pca", "ae", "ae"]
     assert df.notna().all().all()
+
+
+def test_real_autoencoder_interrupted_fit(autoencoder_cls, digits, monkeypatch):
+    X = digits[0][:80] / 16.0
+    monkeypatch.setattr(autoencoder_cls, "fit", _interrupted_fit)
+    with pytest.raises(KeyboardInterrupt):
+        compare({"ae": autoencoder_cls(max_epochs=2)}, X, n_components=2)
