@@ -6,12 +6,14 @@ from ._outlier import AutoencoderOutlierDetector
 from ._persistence import ModelFileError, ModelVersionWarning, load
 from ._transformer import AutoencoderTransformer
 from ._vae import VariationalAutoencoderTransformer
+from .exceptions import FitInterruptedWarning
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
+    "FitInterruptedWarning",
     "ModelFileError",
     "ModelVersionWarning",
     "VariationalAutoencoderTransformer",

@@ -94,6 +94,9 @@ def _mps_available() -> bool:
     return mps is not None and mps.is_available()
 
 
+#: Names of the starts ``init`` chooses between, for messages.
+_STARTS = {"pca": "PCA-anchored", "random": "random"}
+
 #: How many times a diverged fit is retried, each with a 10x smaller learning rate.
 _DIVERGENCE_RETRIES = 2
 
@@ -411,6 +414,7 @@ class BaseAutoencoder(BaseEstimator):
         "warm_start": ["boolean"],
         "encoder": [nn.Module, type, None],
         "decoder": [nn.Module, type, None],
+        "init": [StrOptions({"auto", "pca", "random"})],
     }
 
     # ------------------------------------------------------------------ checks
@@ -473,6 +477,17 @@ class BaseAutoencoder(BaseEstimator):
         in_unit = lo >= 0.0 and hi <= 1.0
         in_sym = lo >= -1.0 and hi <= 1.0
         out = self.output_activation
+        if self.init_ == "pca":
+            if out in ("sigmoid", "tanh") or self.loss == "bce":
+                raise ValueError(
+                    f"output_activation={out!r} and loss={self.loss!r} need init='random': "
+                    "a PCA-anchored network (init='pca') reconstructs linearly and trains "
+                    "on the squared error; with output_activation='auto' its output is "
+                    "clipped to [0, 1] or [-1, 1] for data in that range."
+                )
+            if out == "auto":
+                out = "clip" if in_sym else "identity"
+            return out, "mse", out == "identity" and not in_sym, (lo, hi)
         if out == "auto":
             out = "sigmoid" if in_unit else ("tanh" if in_sym else "identity")
         elif out == "sigmoid" and not in_unit:
@@ -497,6 +512,21 @@ class BaseAutoencoder(BaseEstimator):
         return out, loss, standardize, (lo, hi)
 
     # ------------------------------------------------------------------ building
+    def _init_candidates(self, X):
+        """The starts ``fit`` tries, best first: ``init``, or both for ``"auto"`` where they apply.
+
+        ``"auto"`` tries the PCA-anchored start where the anchored module
+        applies (dense, non-variational, built-in parts, a linear output and
+        the squared error), then the random start.
+        """
+        if self.init != "auto":
+            return [self.init]
+        dense = self.architecture == "mlp" and self.encoder is None and self.decoder is None
+        linear = self.output_activation in ("auto", "identity") and self.loss in ("auto", "mse")
+        if dense and linear and not self._variational:
+            return ["pca", "random"]
+        return ["random"]
+
     def _criterion_options(self):
         """Extra keyword arguments of :class:`~skae.nn.AutoencoderLoss` (a subclass hook)."""
         return {}
@@ -504,7 +534,9 @@ class BaseAutoencoder(BaseEstimator):
     def _batch_size(self, n_train):
         if self.batch_size != "auto":
             return self.batch_size
-        return int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 200)), 6, 9))
+        # About n_train / 200 rows per batch, a power of two from 16 to 512: small
+        # tables get enough optimizer steps per epoch, large data fast epochs.
+        return int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 200)), 4, 9))
 
     def _build_module(self, input_shape, hidden_layer_sizes, noise_range):
         """A new, untrained autoencoder module for the current parameters.
@@ -532,6 +564,9 @@ class BaseAutoencoder(BaseEstimator):
             variational=self._variational,
             encoder=self.encoder,
             decoder=self.decoder,
+            init=self.init_,
+            # the range of a clipped output: [0, 1] or [-1, 1], as the data's
+            output_range=(0.0, 1.0) if noise_range[0] >= 0 else (-1.0, 1.0),
         )
         if self.encoder is not None or self.decoder is not None:
             self._check_parts(module)
@@ -849,6 +884,35 @@ class BaseAutoencoder(BaseEstimator):
         return X
 
     def _fit_new_net(self, X, data, valid, seed, build_args, partial):
+        """Train a new network for each candidate start; keep the best on the validation data.
+
+        With ``init="auto"`` and a validation split, a PCA-anchored network
+        and a randomly initialised one are both trained and the one with the
+        lower validation reconstruction error is kept: the anchored start
+        guarantees PCA's quality, the free start keeps the large nonlinear
+        gains it finds on some data (it is not held near PCA's solution).
+        """
+        candidates = self._init_candidates(X)
+        if valid is None or partial:
+            candidates = candidates[:1]
+        best = None
+        say = print if self.verbose and len(candidates) > 1 else _silent
+        errors = {}
+        for init in candidates:
+            say(f"Training the {_STARTS[init]} start (init={init!r}).")
+            self.init_ = init
+            self.output_activation_, self.loss_, _, _ = self._resolve_output(X)
+            self._train_candidate(X, data, valid, seed, build_args, partial)
+            if len(candidates) == 1:
+                return
+            errors[init] = error = _reconstruction_error(self._bare_module(), valid)
+            if best is None or error < best[0]:
+                best = (error, self.net_, self.init_, self.output_activation_, self.loss_)
+        _, self.net_, self.init_, self.output_activation_, self.loss_ = best
+        scores = ", ".join(f"{k}: {v:.4g}" for k, v in errors.items())
+        say(f"Kept init={self.init_!r} (validation reconstruction error {scores}).")
+
+    def _train_candidate(self, X, data, valid, seed, build_args, partial):
         """Build and train a new network; retry with smaller learning rates if it diverges."""
         input_shape, hidden, noise_range = build_args
         n_train = len(data)
@@ -857,8 +921,11 @@ class BaseAutoencoder(BaseEstimator):
             torch.manual_seed(seed)
             self.net_ = self._build_net(input_shape, hidden, noise_range, n_train, learning_rate=lr)
             self.net_.initialize()
-            if self.mean_ is None:  # standardised data have mean 0: nothing to do
-                self._bare_module().init_output_bias(
+            module = self._bare_module()
+            if module.init_pca_(X, shift=self.mean_, scale=self.scale_):
+                pass  # PCA-anchored: starts as the training data's PCA
+            elif self.mean_ is None:  # standardised data have mean 0: nothing to do
+                module.init_output_bias(
                     torch.as_tensor(X.mean(axis=0, dtype=np.float64), dtype=torch.float32)
                 )
             try:
@@ -904,6 +971,7 @@ class BaseAutoencoder(BaseEstimator):
 
         Returns the ``(low, high)`` range the network sees (for salt-and-pepper noise).
         """
+        self.init_ = self._init_candidates(X)[0]
         out, loss, standardize, (lo, hi) = self._resolve_output(X)
         limit = float(np.finfo(np.float32).max)
         if max(abs(lo), abs(hi)) > limit:
@@ -1090,7 +1158,9 @@ class BaseAutoencoder(BaseEstimator):
             ``"decoder"`` codes to rows (like ``inverse_transform``) and
             ``"autoencoder"`` X to its reconstruction. The batch axis is dynamic.
         opset : int, default=None
-            ONNX opset version; ``None`` uses skae's default.
+            ONNX opset version, from 13 to the newest that torch's exporter,
+            ``onnx`` and ``onnxruntime`` all support here; ``None`` uses skae's
+            default. Other values raise ``ValueError`` before anything is written.
 
         Returns
         -------
@@ -1314,6 +1384,17 @@ def _optimizer_class(optimizer, weight_decay, device="cpu"):
             "Set weight_decay=0 or choose an optimizer that supports it."
         )
     return cls, options
+
+
+@torch.no_grad()
+def _reconstruction_error(module, dataset, batch_size=4096):
+    """Mean squared reconstruction error of ``module`` on an :class:`ArrayDataset`."""
+    module.eval()
+    total = 0.0
+    for start in range(0, len(dataset), batch_size):
+        xb = dataset.batch(dataset.indices[start : start + batch_size])
+        total += float(((module.decode(module.encode(xb)) - xb) ** 2).sum())
+    return total / (len(dataset) * dataset.data.shape[1])
 
 
 def _finite_parameters(module) -> bool:

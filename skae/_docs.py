@@ -25,7 +25,10 @@ torch.nn.Module class, default="relu"
         the training data lie in [0, 1], ``"tanh"`` when they lie in [-1, 1],
         and ``"identity"`` otherwise (the data are then standardised
         internally, like :class:`~sklearn.decomposition.PCA` centres them;
-        outputs are always in the input's units).
+        outputs are always in the input's units). With ``init="pca"``,
+        ``"auto"`` is linear, clipped to [0, 1] or [-1, 1] for such data
+        (``output_activation_="clip"``); ``"sigmoid"`` and ``"tanh"`` need
+        ``init="random"``.
 
     dropout : float, default=0.0
         Dropout probability after each hidden activation.
@@ -64,6 +67,7 @@ torch.nn.Module class, default="relu"
         Training loss. ``"auto"`` is binary cross-entropy (computed on logits)
         with a sigmoid output and mean squared error otherwise. The loss is
         computed in the (possibly standardised) space the network sees.
+        ``init="pca"`` trains on the mean squared error.
 
     optimizer : str or torch.optim.Optimizer class, default="adam"
         ``"adam"``, ``"adamw"``, ``"nadam"``, ``"radam"``, ``"sgd"``,
@@ -77,8 +81,9 @@ torch.nn.Module class, default="relu"
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch. ``"auto"`` is the power of two nearest to
-        ``n_train / 200``, clipped to [64, 512]: 64 for small data such as
-        scikit-learn's digits, 256 for MNIST's 54,000 training rows.
+        ``n_train / 200``, clipped to [16, 512]: 16 for tables of a few
+        thousand rows or fewer (enough optimizer steps per epoch), 256 for
+        MNIST's 54,000 training rows.
 
     max_epochs : int, default=200
         Maximum number of passes over the training data.
@@ -157,9 +162,27 @@ torch.nn.Module class, default="relu"
         outputs for the VAE) and ``cls(n_components, n_features_in_)``
         (decoder); an instance is deep-copied, never modified. The decoder
         returns logits; ``output_activation`` is applied on top.
+
+    init : {"auto", "pca", "random"}, default="auto"
+        How the dense network starts. ``"pca"``: a linear PCA path plus
+        nonlinear corrections (:class:`~skae.nn.AnchoredEncoder`,
+        :class:`~skae.nn.AnchoredDecoder`). PCA is fitted on the training
+        data inside ``fit`` and the corrections start at zero, so the
+        untrained model reconstructs exactly as
+        :class:`~sklearn.decomposition.PCA` does; early stopping keeps that
+        state unless training lowers the validation loss, so the autoencoder
+        does not end up worse than PCA. ``"random"``: the classic
+        autoencoder, all layers randomly initialised (use it to reproduce a
+        tutorial, with a sigmoid/tanh output or binary cross-entropy, or when
+        the linear PCA path is unwanted). ``"auto"`` is ``"pca"`` for dense,
+        non-variational networks with built-in parts and ``"random"``
+        otherwise; ``init_`` records the choice.
 """
 
 COMMON_ATTRIBUTES_DOC = """
+    init_ : {"pca", "random"}
+        How the network was initialised (see ``init``).
+
     n_components_ : int
         Size of the codes the fitted network produces (``n_components`` at
         fit time; code after fit reads this, so changing the parameter does

@@ -112,6 +112,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         warm_start=False,
         encoder=None,
         decoder=None,
+        init="auto",
     ):
         self.n_components = n_components
         self.contamination = contamination
@@ -148,6 +149,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         self.warm_start = warm_start
         self.encoder = encoder
         self.decoder = decoder
+        self.init = init
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

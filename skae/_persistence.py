@@ -128,6 +128,7 @@ _FITTED = frozenset(
     {
         "n_features_in_",
         "n_components_",
+        "init_",
         "feature_names_in_",
         "output_activation_",
         "loss_",
@@ -140,7 +141,7 @@ _FITTED = frozenset(
     }
 )
 _FITTED_EXTRA = {"AutoencoderOutlierDetector": frozenset({"offset_"})}
-_OUTPUT_ACTIVATIONS = frozenset({"sigmoid", "tanh", "identity"})
+_OUTPUT_ACTIVATIONS = frozenset({"sigmoid", "tanh", "identity", "clip"})
 _LOSSES = frozenset({"mse", "bce"})
 # Why a parameter may hold a Python object, for the error message.
 _OBJECT_PARAMS = {
@@ -759,6 +760,7 @@ def _restore_fitted(estimator, raw, path):
         "a known output activation",
     )
     need("loss_", lambda v: isinstance(v, str) and v in _LOSSES, "'mse' or 'bce'")
+    need("init_", lambda v: v in ("pca", "random"), "'pca' or 'random'")
     need("device_", lambda v: isinstance(v, str), "a device name")
     need("n_iter_", lambda v: is_int(v) and v >= 0, "a non-negative int")
 

@@ -101,6 +101,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         warm_start=False,
         encoder=None,
         decoder=None,
+        init="auto",
     ):
         self.n_components = n_components
         self.architecture = architecture
@@ -136,6 +137,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.warm_start = warm_start
         self.encoder = encoder
         self.decoder = decoder
+        self.init = init
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -113,6 +113,7 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
         warm_start=False,
         encoder=None,
         decoder=None,
+        init="auto",
     ):
         super().__init__(
             n_components=n_components,

@@ -56,8 +56,12 @@ def fitted():
     """One fitted estimator of each kind (fitting is the slow part: share them)."""
     Xu, Xw = _unit_data(), _wide_data()
     return {
-        "unit": AutoencoderTransformer(n_components=3, **SMALL).fit(Xu),
+        # the classic network (sigmoid output, binary cross-entropy)
+        "unit": AutoencoderTransformer(n_components=3, init="random", **SMALL).fit(Xu),
         "wide": AutoencoderTransformer(n_components=3, **SMALL).fit(Xw),
+        # PCA-anchored networks: PCA, clipping range and scaling live in the module
+        "anchored-unit": AutoencoderTransformer(n_components=3, init="pca", **SMALL).fit(Xu),
+        "anchored-wide": AutoencoderTransformer(n_components=3, init="pca", **SMALL).fit(Xw),
         "vae": VariationalAutoencoderTransformer(n_components=2, beta=0.5, **SMALL).fit(Xw),
         "outlier": AutoencoderOutlierDetector(contamination=0.1, **SMALL).fit(Xu),
     }
@@ -84,10 +88,12 @@ def _fitted_attrs(est):
 
 
 # ---------------------------------------------------------------------------- round trips
-@pytest.mark.parametrize("kind", ["unit", "wide", "vae", "outlier"])
+@pytest.mark.parametrize(
+    "kind", ["unit", "wide", "anchored-unit", "anchored-wide", "vae", "outlier"]
+)
 def test_round_trip_is_exact(fitted, tmp_path, kind):
     est = fitted[kind]
-    X = _unit_data() if kind in ("unit", "outlier") else _wide_data()
+    X = _unit_data() if kind in ("unit", "anchored-unit", "outlier") else _wide_data()
     path = save(est, tmp_path / "m.zip")
     assert path == tmp_path / "m.zip"
     loaded = load(path)
@@ -694,7 +700,7 @@ def test_device_argument(saved, tmp_path):
 
 
 # ---------------------------------------------------------------------------- pickle and joblib
-@pytest.mark.parametrize("kind", ["wide", "vae"])
+@pytest.mark.parametrize("kind", ["wide", "anchored-wide", "vae"])
 def test_joblib_and_pickle_round_trip(fitted, tmp_path, kind):
     est = fitted[kind]
     joblib.dump(est, tmp_path / "m.joblib")

@@ -13,16 +13,27 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits, load_wine
+from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch import nn
 
 from skae import AutoencoderTransformer
-from skae.nn import GaussianNoise, MaskingNoise, SaltAndPepperNoise
+from skae.nn import (
+    AnchoredDecoder,
+    AnchoredEncoder,
+    Clip,
+    GaussianNoise,
+    MaskingNoise,
+    MLPDecoder,
+    MLPEncoder,
+    SaltAndPepperNoise,
+)
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=3, batch_size=16)
 
@@ -121,7 +132,7 @@ def test_activation_appears_in_module(X_unit, activation, cls):
 
 
 def test_output_activation_auto_unit_data(X_unit):
-    ae = make_ae().fit(X_unit)
+    ae = make_ae(init="random").fit(X_unit)
     assert ae.output_activation_ == "sigmoid"
     assert ae.loss_ == "bce"
     assert isinstance(ae.net_.module_.output_activation, nn.Sigmoid)
@@ -131,7 +142,7 @@ def test_output_activation_auto_unit_data(X_unit):
 
 
 def test_output_activation_auto_symmetric_data(X_sym):
-    ae = make_ae().fit(X_sym)
+    ae = make_ae(init="random").fit(X_sym)
     assert ae.output_activation_ == "tanh"
     assert ae.loss_ == "mse"
     assert isinstance(ae.net_.module_.output_activation, nn.Tanh)
@@ -141,13 +152,107 @@ def test_output_activation_auto_symmetric_data(X_sym):
 
 
 def test_output_activation_auto_wide_data_standardises(X_wide):
-    ae = make_ae().fit(X_wide)
+    ae = make_ae(init="random").fit(X_wide)
     assert ae.output_activation_ == "identity"
     assert ae.loss_ == "mse"
     assert isinstance(ae.net_.module_.output_activation, nn.Identity)
     np.testing.assert_allclose(ae.mean_, X_wide.mean(axis=0))
     np.testing.assert_allclose(ae.scale_, X_wide.std(axis=0))
     assert ae.mean_.shape == ae.scale_.shape == (X_wide.shape[1],)
+
+
+@pytest.mark.parametrize(
+    "data, low, high", [("X_unit", 0.0, 1.0), ("X_sym", -1.0, 1.0)], ids=["unit", "symmetric"]
+)
+def test_pca_init_clips_bounded_data(data, low, high, request):
+    X = request.getfixturevalue(data)
+    ae = make_ae(init="pca").fit(X)
+    assert (ae.init_, ae.output_activation_, ae.loss_) == ("pca", "clip", "mse")
+    assert isinstance(ae.net_.module_.output_activation, Clip)
+    assert ae.mean_ is None and ae.scale_ is None
+    rec = ae.inverse_transform(ae.transform(X) * 100)  # far outside the codes seen
+    assert rec.min() >= low and rec.max() <= high
+
+
+def test_pca_init_standardises_wide_data(X_wide):
+    ae = make_ae(init="pca").fit(X_wide)
+    assert (ae.init_, ae.output_activation_, ae.loss_) == ("pca", "identity", "mse")
+    np.testing.assert_allclose(ae.mean_, X_wide.mean(axis=0))
+    assert isinstance(ae.encoder_, AnchoredEncoder) and isinstance(ae.decoder_, AnchoredDecoder)
+
+
+class _FrozenWeights(Callback):
+    """Zero every gradient: Adam then leaves the weights exactly where they started."""
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        for _, p in named_parameters:
+            if p.grad is not None:
+                p.grad.zero_()
+
+
+@pytest.mark.parametrize("data", ["X_unit", "X_wide"])
+@pytest.mark.parametrize("n_components", [1, 3, 6])
+def test_untrained_pca_init_reconstructs_exactly_as_pca(data, n_components, request):
+    X = request.getfixturevalue(data)
+    ae = make_ae(
+        init="pca", n_components=n_components, early_stopping=False, callbacks=[_FrozenWeights()]
+    ).fit(X)
+    # PCA of the data as the network sees them: standardised when outside [-1, 1]
+    pca = make_pipeline(StandardScaler() if data == "X_wide" else "passthrough", PCA(n_components))
+    expected = pca.fit(X).inverse_transform(pca.transform(X))
+    if data == "X_unit":
+        expected = np.clip(expected, 0, 1)  # the output stays in the data's range
+    np.testing.assert_allclose(ae.inverse_transform(ae.transform(X)), expected, atol=2e-5)
+
+
+def test_random_init_is_the_classic_autoencoder(X_unit):
+    ae = make_ae(init="random").fit(X_unit)
+    assert ae.init_ == "random"
+    assert isinstance(ae.encoder_, MLPEncoder) and isinstance(ae.decoder_, MLPDecoder)
+    assert (ae.output_activation_, ae.loss_) == ("sigmoid", "bce")
+    # the same network as the classic build: same seed, same weights after training
+    plain = make_ae(init="random").fit(X_unit)
+    np.testing.assert_array_equal(plain.transform(X_unit), ae.transform(X_unit))
+
+
+@pytest.mark.parametrize("data", ["X_unit", "X_wide"])
+def test_auto_init_keeps_the_better_start_on_validation(data, request):
+    X = request.getfixturevalue(data)
+    auto = make_ae(max_epochs=5).fit(X)
+    assert auto.init_ in ("pca", "random")
+    same = make_ae(max_epochs=5, init=auto.init_).fit(X)
+    other = make_ae(max_epochs=5, init={"pca": "random", "random": "pca"}[auto.init_]).fit(X)
+    np.testing.assert_array_equal(auto.transform(X), same.transform(X))
+    # the kept start reconstructs the validation rows at least as well as the other
+    valid = _validation_rows(auto, X)
+    err = [((e.inverse_transform(e.transform(valid)) - valid) ** 2).mean() for e in (same, other)]
+    assert err[0] <= err[1]
+
+
+def _validation_rows(est, X):
+    """The rows fit held out for validation (drawn as fit draws them, from random_state)."""
+    seed = np.random.RandomState(est.random_state).randint(np.iinfo(np.int32).max)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        perm = torch.randperm(X.shape[0]).numpy()
+    return X[perm[: int(np.ceil(est.validation_fraction * X.shape[0]))]]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(init="pca", output_activation="sigmoid"), dict(init="pca", loss="bce")],
+    ids=["sigmoid", "bce"],
+)
+def test_pca_init_refuses_a_nonlinear_output(X_unit, params):
+    with pytest.raises(ValueError, match="need init='random'"):
+        make_ae(**params).fit(X_unit)
+
+
+@pytest.mark.parametrize(
+    "params", [dict(architecture="conv", input_shape=(2, 3)), dict(output_activation="sigmoid")]
+)
+def test_auto_init_is_random_where_pca_does_not_apply(X_unit, params):
+    assert make_ae(**params).fit(X_unit).init_ == "random"
 
 
 def test_constant_feature_gets_unit_scale(X_wide):
@@ -184,7 +289,7 @@ def test_bce_outside_unit_interval_raises(request, data):
 
 
 def test_loss_mse_on_unit_data(X_unit):
-    ae = make_ae(loss="mse").fit(X_unit)
+    ae = make_ae(loss="mse", init="random").fit(X_unit)
     assert ae.loss_ == "mse"
     assert ae.output_activation_ == "sigmoid"
     assert ae.net_.criterion_.loss == "mse"
@@ -395,8 +500,9 @@ def test_random_state_int_is_bit_identical(X_unit):
 
 
 def test_random_state_different_seeds_differ(X_unit):
-    a = make_ae(random_state=3).fit(X_unit)
-    b = make_ae(random_state=4).fit(X_unit)
+    # (random starts: a PCA-anchored fit may legitimately keep PCA's solution for any seed)
+    a = make_ae(random_state=3, init="random").fit(X_unit)
+    b = make_ae(random_state=4, init="random").fit(X_unit)
     assert not np.allclose(a.transform(X_unit), b.transform(X_unit))
 
 
@@ -418,7 +524,7 @@ def test_fit_with_int_seed_leaves_global_rng_untouched(X_unit):
 
 
 def test_verbose_prints_epoch_table(X_unit, capsys):
-    make_ae(verbose=1, max_epochs=2).fit(X_unit)
+    make_ae(verbose=1, max_epochs=2, init="pca").fit(X_unit)
     out = capsys.readouterr().out
     assert "epoch" in out
     assert "train_loss" in out
@@ -426,6 +532,16 @@ def test_verbose_prints_epoch_table(X_unit, capsys):
     # one row per epoch, starting with the epoch number
     rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert [r[0] for r in rows] == ["1", "2"]
+
+
+def test_verbose_says_which_start_is_trained_and_kept(X_unit, capsys):
+    ae = make_ae(verbose=1, max_epochs=2).fit(X_unit)
+    out = capsys.readouterr().out
+    assert "Training the PCA-anchored start (init='pca')" in out
+    assert "Training the random start (init='random')" in out
+    assert f"Kept init={ae.init_!r}" in out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [r[0] for r in rows] == ["1", "2", "1", "2"]
 
 
 def test_verbose_zero_prints_nothing(X_unit, capsys):
@@ -667,7 +783,7 @@ def test_encoder_decoder_compose_to_inverse_transform(fitted, X_unit):
     X = X_unit.astype(np.float32)
     with torch.no_grad():
         Z = fitted.encoder_(torch.from_numpy(X))
-        R = torch.sigmoid(fitted.decoder_(Z)).numpy()
+        R = fitted.net_.module_.output_activation(fitted.decoder_(Z)).numpy()
     np.testing.assert_allclose(fitted.transform(X), Z.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(fitted.inverse_transform(Z.numpy()), R, rtol=1e-5, atol=1e-6)
 

@@ -7,6 +7,7 @@ one) that knows nothing about scikit-learn, so it can be reused in any PyTorch
 code.
 """
 
+from ._anchored import AnchoredDecoder, AnchoredEncoder, Clip, fit_pca, pca_init_
 from ._autoencoder import Autoencoder, AutoencoderLoss, VariationalAutoencoder
 from ._builders import build_autoencoder
 from ._conv import ConvDecoder, ConvEncoder, conv_output_shapes
@@ -23,8 +24,11 @@ from ._mlp import MLP, MLPDecoder, MLPEncoder
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "AnchoredDecoder",
+    "AnchoredEncoder",
     "Autoencoder",
     "AutoencoderLoss",
+    "Clip",
     "ConvDecoder",
     "ConvEncoder",
     "GaussianNoise",
@@ -35,6 +39,8 @@ __all__ = [
     "VariationalAutoencoder",
     "build_autoencoder",
     "conv_output_shapes",
+    "fit_pca",
     "get_activation",
     "make_noise",
+    "pca_init_",
 ]

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._anchored import AnchoredDecoder, AnchoredEncoder, pca_init_
+
 __all__ = ["Autoencoder", "AutoencoderLoss", "VariationalAutoencoder"]
 
 
@@ -88,6 +90,21 @@ class Autoencoder(nn.Module):
         else:
             return False
         setter(bias)
+        return True
+
+    @torch.no_grad()
+    def init_pca_(self, X, *, shift=None, scale=None) -> bool:
+        """Start PCA-anchored parts at the PCA of ``(X - shift) / scale``.
+
+        Returns whether the encoder and decoder are anchored parts
+        (:class:`~skae.nn.AnchoredEncoder`, :class:`~skae.nn.AnchoredDecoder`);
+        other parts are left as they are. See :func:`~skae.nn.pca_init_`.
+        """
+        if not (
+            isinstance(self.encoder, AnchoredEncoder) and isinstance(self.decoder, AnchoredDecoder)
+        ):
+            return False
+        pca_init_(self.encoder, self.decoder, X, shift=shift, scale=scale)
         return True
 
     def encode(self, x: Tensor) -> Tensor:

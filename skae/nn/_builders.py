@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from ._anchored import AnchoredDecoder, AnchoredEncoder, Clip
 from ._autoencoder import Autoencoder, VariationalAutoencoder
 from ._layers import get_activation, make_noise
 from ._mlp import MLPDecoder, MLPEncoder
@@ -45,6 +46,8 @@ def build_autoencoder(
     variational: bool = False,
     encoder: nn.Module | type[nn.Module] | None = None,
     decoder: nn.Module | type[nn.Module] | None = None,
+    init: str = "random",
+    output_range: tuple[float, float] = (0.0, 1.0),
 ) -> Autoencoder:
     """Build an :class:`~skae.nn.Autoencoder` (or its variational variant).
 
@@ -83,6 +86,13 @@ def build_autoencoder(
         Custom parts. A class is called as ``cls(n_features, n_out)`` for the
         encoder and ``cls(n_components, n_features)`` for the decoder; an
         instance is deep-copied.
+    init : {"random", "pca"}, default="random"
+        ``"pca"`` builds PCA-anchored parts (:class:`~skae.nn.AnchoredEncoder`,
+        :class:`~skae.nn.AnchoredDecoder`) whose MLPs are corrections on top of
+        a linear path; set them to the data's PCA with
+        :func:`~skae.nn.pca_init_`. Dense, non-variational, built-in parts only.
+    output_range : tuple of float, default=(0.0, 1.0)
+        ``(low, high)`` of ``output_activation="clip"``.
 
     Returns
     -------
@@ -98,6 +108,25 @@ def build_autoencoder(
     """
     act = get_activation(activation)
     n_code = 2 * n_components if variational else n_components
+    if init == "pca":
+        if architecture != "mlp" or variational or encoder is not None or decoder is not None:
+            raise ValueError(
+                "init='pca' builds dense, non-variational parts: it needs architecture='mlp', "
+                "no custom encoder/decoder and variational=False."
+            )
+        block = dict(activation=act, batch_norm=batch_norm, dropout=dropout)
+        encoder = AnchoredEncoder(
+            n_features,
+            n_components,
+            MLPEncoder(n_features, n_components, hidden_layer_sizes, **block),
+        )
+        decoder = AnchoredDecoder(
+            n_features,
+            n_components,
+            MLPDecoder(n_features, n_components, hidden_layer_sizes, **block),
+        )
+    elif init != "random":
+        raise ValueError(f"init must be 'random' or 'pca', got {init!r}.")
     if architecture == "mlp":
         block = dict(activation=act, batch_norm=batch_norm, dropout=dropout)
         make_enc = lambda: MLPEncoder(n_features, n_code, hidden_layer_sizes, **block)  # noqa: E731
@@ -128,9 +157,13 @@ def build_autoencoder(
         else _instantiate(decoder, n_components, n_features, "decoder")
     )
     cls = VariationalAutoencoder if variational else Autoencoder
+    if output_activation == "clip":
+        out = Clip(*output_range)
+    else:
+        out = get_activation(output_activation)()
     return cls(
         enc,
         dec,
-        output_activation=get_activation(output_activation)(),
+        output_activation=out,
         noise=make_noise(noise, noise_level, *noise_range),
     )
