@@ -730,12 +730,12 @@ class BaseAutoencoder(BaseEstimator):
         saved = _EstimatorState(self, continuing=partial or self.warm_start)
         try:
             with _caller_state_kept():
-                X = self._train(X, partial=partial)
+                X, interrupted = self._train(X, partial=partial)
                 self._after_training(X)
         except BaseException:
             saved.restore()
             raise
-        if getattr(self.net_, "interrupted_", False):
+        if interrupted:
             warnings.warn(
                 f"Fit interrupted: {type(self).__name__} keeps the weights of its last "
                 f"completed epoch (n_iter_={self.n_iter_}).",
@@ -810,7 +810,10 @@ class BaseAutoencoder(BaseEstimator):
         return {k: _normalize(getattr(self, k)) for k in self._STRUCTURE_PARAMS}
 
     def _train(self, X, *, partial):
-        """Validate, build or reuse the network, and train it; returns the validated X."""
+        """Validate, build or reuse the network, and train it.
+
+        Returns the validated X and whether a Ctrl-C cut the training short.
+        """
         self._check_fit_params(partial)
         continuing = self._continues(partial)
         stream = _is_lazy(X)
@@ -871,8 +874,10 @@ class BaseAutoencoder(BaseEstimator):
                 self.net_.initialize()
                 _carry_training_state(old, self.net_)
                 self._train_net(data, valid, seed, partial)
+                interrupted = self.net_.interrupted_
             else:
-                self._fit_new_net(X, data, valid, seed, (input_shape, hidden, noise_range), partial)
+                build = (input_shape, hidden, noise_range)
+                interrupted = self._fit_new_net(X, data, valid, seed, build, partial)
 
         history = self.net_.history
         self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
@@ -881,7 +886,7 @@ class BaseAutoencoder(BaseEstimator):
         )
         self.n_iter_ = len(history)
         self.net_.module_.eval()
-        return X
+        return X, interrupted
 
     def _fit_new_net(self, X, data, valid, seed, build_args, partial):
         """Train a new network for each candidate start; keep the best on the validation data.
@@ -891,6 +896,8 @@ class BaseAutoencoder(BaseEstimator):
         lower validation reconstruction error is kept: the anchored start
         guarantees PCA's quality, the free start keeps the large nonlinear
         gains it finds on some data (it is not held near PCA's solution).
+        A Ctrl-C stops there: no further start is trained, the best one so
+        far is kept. Returns whether training was interrupted.
         """
         candidates = self._init_candidates(X)
         if valid is None or partial:
@@ -898,19 +905,30 @@ class BaseAutoencoder(BaseEstimator):
         best = None
         say = print if self.verbose and len(candidates) > 1 else _silent
         errors = {}
+        interrupted = False
         for init in candidates:
             say(f"Training the {_STARTS[init]} start (init={init!r}).")
             self.init_ = init
             self.output_activation_, self.loss_, _, _ = self._resolve_output(X)
-            self._train_candidate(X, data, valid, seed, build_args, partial)
+            try:
+                self._train_candidate(X, data, valid, seed, build_args, partial)
+            except KeyboardInterrupt:
+                if best is None:  # nothing trained yet: the fit is cancelled
+                    raise
+                interrupted = True
+                break
+            interrupted = self.net_.interrupted_
             if len(candidates) == 1:
-                return
+                return interrupted
             errors[init] = error = _reconstruction_error(self._bare_module(), valid)
             if best is None or error < best[0]:
                 best = (error, self.net_, self.init_, self.output_activation_, self.loss_)
+            if interrupted:
+                break
         _, self.net_, self.init_, self.output_activation_, self.loss_ = best
         scores = ", ".join(f"{k}: {v:.4g}" for k, v in errors.items())
         say(f"Kept init={self.init_!r} (validation reconstruction error {scores}).")
+        return interrupted
 
     def _train_candidate(self, X, data, valid, seed, build_args, partial):
         """Build and train a new network; retry with smaller learning rates if it diverges."""

@@ -22,6 +22,7 @@ from skae import (
 )
 from skae._data import ArrayDataset
 from skae.exceptions import FitInterruptedWarning
+from skae.nn import AnchoredEncoder
 
 PARAMS = dict(n_components=2, hidden_layer_sizes=(8,), random_state=0)
 
@@ -420,3 +421,43 @@ def test_warm_start_applies_changed_optimizer_settings(X):
     assert isinstance(est.net_.optimizer_, torch.optim.SGD)
     assert est.net_.optimizer_.param_groups[0]["lr"] == 0.05
     assert est.n_iter_ == 3 * SMALL["max_epochs"]
+
+
+class _InterruptFirstStart(Callback):
+    """Ctrl-C in the second epoch of the first start ``init="auto"`` trains."""
+
+    def initialize(self):
+        self.fired_ = getattr(self, "fired_", False)
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == 2 and not self.fired_:
+            self.fired_ = True
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("cls", [AutoencoderTransformer, AutoencoderOutlierDetector])
+def test_interrupt_stops_before_the_next_start(cls, X):
+    # Ctrl-C means stop: init="auto" does not go on to train its second start.
+    est = cls(**dict(SMALL, max_epochs=10), callbacks=[_InterruptFirstStart()])
+    with pytest.warns(FitInterruptedWarning):
+        est.fit(X)
+    assert est.init_ == "pca"
+    assert est.n_iter_ == len(est.loss_curve_) == 1
+    assert np.isfinite(est.score_samples(X)).all()
+
+
+class _InterruptSecondStart(Callback):
+    """Ctrl-C in the first batch of the second start (the random one)."""
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and net.lr and not isinstance(net.module_.encoder, AnchoredEncoder):
+            raise KeyboardInterrupt
+
+
+def test_interrupt_in_the_second_start_keeps_the_first(X):
+    est = AutoencoderTransformer(**SMALL, callbacks=[_InterruptSecondStart()])
+    with pytest.warns(FitInterruptedWarning):
+        est.fit(X)
+    assert est.init_ == "pca"
+    assert isinstance(est.encoder_, AnchoredEncoder)
