@@ -729,6 +729,10 @@ def _build_estimator(cls, raw_params, path):
 def _restore_fitted(estimator, raw, path):
     cls = type(estimator)
     names = _fitted_names(cls)
+    # Files written by skae 0.1.0 predate these two attributes: every network was
+    # then randomly initialised, with n_components codes (the weights are still
+    # checked against the network this describes).
+    raw = {"init_": "random", "n_components_": estimator.n_components, **raw}
     for key in raw:
         if key not in names:
             raise ModelFileError(

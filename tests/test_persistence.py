@@ -790,3 +790,19 @@ def test_public_methods_save_load_and_to_onnx(tmp_path):
     np.testing.assert_allclose(Z, est.transform(X), rtol=1e-5, atol=1e-5)
     with pytest.raises(skae.ModelFileError):
         skae.load(onnx_path)
+
+
+def test_files_of_skae_0_1_load(fitted, tmp_path):
+    # skae 0.1.0 wrote neither init_ (its networks were all randomly initialised) nor
+    # n_components_ (the parameter was read after fit).
+    path = save(fitted["unit"], tmp_path / "m.zip")
+    old = _tamper(
+        path, tmp_path, lambda c: [c["fitted"].pop(k) for k in ("init_", "n_components_")]
+    )
+    loaded = load(old)
+    assert (loaded.init_, loaded.n_components_) == ("random", 3)
+    _assert_same(fitted["unit"], loaded, _unit_data())
+    # an anchored network is not a 0.1 file: without init_ its weights do not fit
+    path = save(fitted["anchored-unit"], tmp_path / "a.zip")
+    with pytest.raises(ModelFileError, match=SHAPES):
+        load(_tamper(path, tmp_path, _delete("fitted", "init_")))
