@@ -30,7 +30,8 @@ from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring, Progre
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._data import ArrayDataset, BatchIterator, batched_map, to_float_tensor
+from ._data import INFERENCE_BATCH_SIZE, ArrayDataset, BatchIterator, batched_map, to_float_tensor
+from ._threads import choose_threads, torch_threads
 from .exceptions import FitInterruptedWarning
 from .nn import ACTIVATIONS, AutoencoderLoss, build_autoencoder
 
@@ -415,6 +416,7 @@ class BaseAutoencoder(BaseEstimator):
         "encoder": [nn.Module, type, None],
         "decoder": [nn.Module, type, None],
         "init": [StrOptions({"auto", "pca", "random"})],
+        "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
     }
 
     # ------------------------------------------------------------------ checks
@@ -534,9 +536,9 @@ class BaseAutoencoder(BaseEstimator):
     def _batch_size(self, n_train):
         if self.batch_size != "auto":
             return self.batch_size
-        # About n_train / 200 rows per batch, a power of two from 16 to 512: small
+        # About n_train / 200 rows per batch, a power of two from 32 to 512: small
         # tables get enough optimizer steps per epoch, large data fast epochs.
-        return int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 200)), 4, 9))
+        return int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 200)), 5, 9))
 
     def _build_module(self, input_shape, hidden_layer_sizes, noise_range):
         """A new, untrained autoencoder module for the current parameters.
@@ -977,7 +979,9 @@ class BaseAutoencoder(BaseEstimator):
         self.net_.train_split = predefined_split(valid) if valid is not None else None
         # skorch's partial_fit trains without re-initialising (warm start, or
         # the net just built); _AutoencoderNet stops cleanly on KeyboardInterrupt.
-        self.net_.partial_fit(data, epochs=1 if partial else None)
+        threads = choose_threads(self.n_jobs, self._work_per_row() * self.net_.batch_size)
+        with torch_threads(threads):
+            self.net_.partial_fit(data, epochs=1 if partial else None)
         if not _finite_parameters(self._bare_module()):
             raise _Diverged(
                 "Training diverged: the network's weights became non-finite at epoch "
@@ -1068,8 +1072,19 @@ class BaseAutoencoder(BaseEstimator):
         def prepare(chunk):
             return to_float_tensor(chunk, dtype, device)
 
-        with torch.inference_mode():
+        rows = min(X.shape[0], INFERENCE_BATCH_SIZE)
+        threads = choose_threads(self.n_jobs, self._work_per_row() * rows)
+        with torch.inference_mode(), torch_threads(threads):
             return batched_map(lambda xb: fn(module, xb, shift, scale), X, out, prepare=prepare)
+
+    def _work_per_row(self):
+        """Multiply-accumulates per row of a forward pass, roughly (to choose threads)."""
+        module = self._bare_module()
+        work = sum(p.numel() for p in module.parameters())
+        if self.architecture == "conv":
+            # each convolution weight is used at every position of its (downsampled) map
+            work *= max(1, self.n_features_in_ // 4)
+        return work
 
     @staticmethod
     def _scale(x, shift, scale):

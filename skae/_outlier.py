@@ -113,6 +113,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         encoder=None,
         decoder=None,
         init="auto",
+        n_jobs=None,
     ):
         self.n_components = n_components
         self.contamination = contamination
@@ -150,6 +151,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.init = init
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -102,6 +102,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         encoder=None,
         decoder=None,
         init="auto",
+        n_jobs=None,
     ):
         self.n_components = n_components
         self.architecture = architecture
@@ -138,6 +139,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.encoder = encoder
         self.decoder = decoder
         self.init = init
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

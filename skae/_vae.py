@@ -114,6 +114,7 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
         encoder=None,
         decoder=None,
         init="auto",
+        n_jobs=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -150,16 +151,18 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
             warm_start=warm_start,
             encoder=encoder,
             decoder=decoder,
+            init=init,
+            n_jobs=n_jobs,
         )
         self.beta = beta
+
+    def _criterion_options(self):
+        return {"beta": self.beta}
 
     @validate_params(
         {"n_samples": [Interval(Real, 1, None, closed="left")], "random_state": ["random_state"]},
         prefer_skip_nested_validation=True,
     )
-    def _criterion_options(self):
-        return {"beta": self.beta}
-
     def sample(self, n_samples=1, random_state=None):
         """Draw new rows by decoding codes sampled from the standard normal prior.
 
