@@ -1,0 +1,409 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""Outlier detection on the eight ODDS tables: skae's detector vs IsolationForest, PCA and PyOD.
+
+PyOD's benchmark protocol: for each seed, a 60/40 ``train_test_split`` (not
+stratified), ``StandardScaler`` fitted on the training part, every detector
+fitted on the training part without labels, test ROC-AUC with the higher
+score for the more outlying row. skae's ``AutoencoderOutlierDetector`` runs
+with ``init="auto"``, ``"pca"`` and ``"random"``; the baselines are
+``IsolationForest``, a PCA reconstruction-error detector (90 % of the
+variance) and PyOD's ``AutoEncoder`` when PyOD is installed. Run
+``python benchmarks/outliers.py --quick`` for a short check; see
+``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+import skae
+from skae import AutoencoderOutlierDetector
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (
+    RESULTS_DIR,
+    Column,
+    describe_machine,
+    machine_info,
+    markdown_table,
+    result_name,
+    set_threads,
+)
+from tables import (
+    ODDS_TABLES,
+    REPO,
+    TableResults,
+    default_data_home,
+    skae_source,
+    warm_up,
+)
+
+SEEDS = (0, 1, 2)
+TEST_SIZE = 0.4
+SKAE_INITS = ("auto", "pca", "random")
+PCA_VARIANCE = 0.9
+
+
+# =========================================================================== data
+def load_odds(data_home, names):
+    """``([(name, X, y)], missing)``: ODDS tables as float64 and 0/1 labels (1 = outlier)."""
+    from scipy.io import loadmat
+
+    odds_dir = Path(data_home) / "odds"
+    tables, missing = [], []
+    for name in names:
+        path = odds_dir / f"{name}.mat"
+        if not path.is_file():
+            missing.append(str(path))
+            continue
+        mat = loadmat(path)
+        X = np.asarray(mat["X"], dtype=np.float64)
+        y = np.asarray(mat["y"]).ravel().astype(int)
+        tables.append((name, X, y))
+    return tables, missing
+
+
+# =========================================================================== methods
+class PCAReconstructionDetector:
+    """Outlier score = squared error of the PCA reconstruction (90 % of the variance kept)."""
+
+    def fit(self, X, y=None):
+        self.pca_ = PCA(n_components=PCA_VARIANCE, svd_solver="full").fit(X)
+        return self
+
+    def outlier_score(self, X):
+        rec = self.pca_.inverse_transform(self.pca_.transform(X))
+        return np.sum((X - rec) ** 2, axis=1)
+
+
+def pyod_autoencoder():
+    """PyOD's ``AutoEncoder`` class, or ``(None, reason)`` when it does not import."""
+    try:
+        import pyod
+        from pyod.models.auto_encoder import AutoEncoder
+    except Exception as exc:  # ImportError, or a broken optional dependency
+        return None, f"PyOD not available ({type(exc).__name__}: {exc}); its column is skipped."
+    return (AutoEncoder, pyod.__version__), None
+
+
+def make_methods(pyod_cls=None):
+    """``{name: (factory(seed), outlier_score(est, X))}``; higher score = more outlying."""
+
+    def neg_score_samples(est, X):
+        return -est.score_samples(X)
+
+    methods = {
+        f"skae {init}": (
+            lambda seed, init=init: AutoencoderOutlierDetector(random_state=seed, init=init),
+            neg_score_samples,
+        )
+        for init in SKAE_INITS
+    }
+    methods["IsolationForest"] = (
+        lambda seed: IsolationForest(random_state=seed),
+        neg_score_samples,
+    )
+    methods["PCA recon."] = (
+        lambda seed: PCAReconstructionDetector(),
+        lambda est, X: est.outlier_score(X),
+    )
+    if pyod_cls is not None:
+        # verbose=0 only hides PyOD's progress bar; every model setting is PyOD's default.
+        methods["PyOD AE"] = (
+            lambda seed: pyod_cls(random_state=seed, verbose=0),
+            lambda est, X: est.decision_function(X),
+        )
+    return methods
+
+
+def warm_up_pyod(cls) -> float:
+    """One tiny untimed PyOD fit, so that its first timed fit holds no one-off imports."""
+    X = np.random.default_rng(0).standard_normal((64, 4))
+    start = time.perf_counter()
+    cls(epoch_num=1, verbose=0).fit(X)
+    return time.perf_counter() - start
+
+
+# =========================================================================== measures
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_split(X, y, seed, methods, log=_log, name=""):
+    """One seed of one table: ``{method: {auc, fit_s, ...}}``."""
+    X_train, X_test, _, y_test = train_test_split(X, y, test_size=TEST_SIZE, random_state=seed)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    out = {}
+    for method, (factory, score) in methods.items():
+        est = factory(seed)
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            est.fit(X_train)
+        fit_s = time.perf_counter() - start
+        auc = float(roc_auc_score(y_test, score(est, X_test)))
+        rec = {"auc": auc, "fit_s": fit_s}
+        if isinstance(est, AutoencoderOutlierDetector):
+            rec.update(init_=est.init_, epochs=est.n_iter_)
+        if isinstance(est, PCAReconstructionDetector):
+            rec["n_components"] = int(est.pca_.n_components_)
+        if caught:
+            rec["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        out[method] = rec
+        extra = f", init_={rec['init_']}, {rec['epochs']} epochs" if "init_" in rec else ""
+        log(f"  {name} seed {seed} {method}: AUROC {auc:.3f}, fit {fit_s:.1f} s{extra}")
+    return out
+
+
+def summarize_table(name, X, y, runs, methods):
+    """Mean/std AUROC and mean fit seconds per method over the seeds of one table."""
+    n_train = X.shape[0] - int(np.ceil(TEST_SIZE * X.shape[0]))
+    row = {
+        "table": name,
+        "n": X.shape[0],
+        "n_train": n_train,
+        "d": X.shape[1],
+        "outlier_pct": 100.0 * float(np.mean(y)),
+        "seeds": sorted(runs),
+        "auc": {},
+        "auc_std": {},
+        "fit_s": {},
+        "per_seed": runs,
+    }
+    for m in methods:
+        aucs = [runs[s][m]["auc"] for s in sorted(runs)]
+        row["auc"][m] = float(np.mean(aucs))
+        row["auc_std"][m] = float(np.std(aucs))
+        row["fit_s"][m] = float(np.mean([runs[s][m]["fit_s"] for s in sorted(runs)]))
+    if "skae auto" in methods:
+        row["auto_init"] = [runs[s]["skae auto"]["init_"] for s in sorted(runs)]
+    return row
+
+
+def mean_ranks(rows, methods):
+    """Mean rank (1 = best AUROC; ties share the average rank) of each method over the tables."""
+    from scipy.stats import rankdata
+
+    ranks = np.array([rankdata([-round(r["auc"][m], 3) for m in methods]) for r in rows])
+    return dict(zip(methods, ranks.mean(axis=0).tolist(), strict=True))
+
+
+# =========================================================================== markdown
+def _bold_best(values: dict, higher=True, digits=3) -> dict:
+    """Values at ``digits`` decimals, the best (ties included) in bold."""
+    shown = {m: f"{v:.{digits}f}" for m, v in values.items()}
+    best = (max if higher else min)(round(v, digits) for v in values.values())
+    return {m: f"**{s}**" if round(values[m], digits) == best else s for m, s in shown.items()}
+
+
+def format_markdown(rows, methods, seeds, notes=()) -> str:
+    keys = {m: f"m{i}" for i, m in enumerate(methods)}
+    auc_rows = []
+    for r in rows:
+        shown = _bold_best(r["auc"])
+        auc_rows.append(
+            {
+                "table": r["table"],
+                "shape": f"{r['n_train']} \N{MULTIPLICATION SIGN} {r['d']}",
+                "pct": f"{r['outlier_pct']:.1f}",
+                **{keys[m]: shown[m] for m in methods},
+            }
+        )
+    means = {m: float(np.mean([r["auc"][m] for r in rows])) for m in methods}
+    auc_rows.append({"table": "**mean**", **{keys[m]: v for m, v in _bold_best(means).items()}})
+    ranks = mean_ranks(rows, methods)
+    auc_rows.append(
+        {
+            "table": "mean rank",
+            **{keys[m]: v for m, v in _bold_best(ranks, higher=False, digits=2).items()},
+        }
+    )
+    auc_cols = [
+        Column("table", "table"),
+        Column("shape", "n_train \N{MULTIPLICATION SIGN} d"),
+        Column("pct", "outliers %"),
+        *[Column(keys[m], m) for m in methods],
+    ]
+
+    fit_rows = [{"table": r["table"], **{keys[m]: r["fit_s"][m] for m in methods}} for r in rows]
+    fit_rows.append(
+        {"table": "**total**", **{keys[m]: sum(r["fit_s"][m] for r in rows) for m in methods}}
+    )
+    fit_cols = [Column("table", "table"), *[Column(keys[m], m, "{:.1f}") for m in methods]]
+
+    parts = [
+        "## Test ROC-AUC",
+        "",
+        f"Seeds {', '.join(map(str, seeds))}: `train_test_split(X, y, test_size={TEST_SIZE}, "
+        "random_state=seed)` (not stratified), `StandardScaler` fitted on the training part and "
+        "applied to both parts; each detector fitted on the training part (y unused); "
+        "`roc_auc_score` on the test part, higher score = more outlying. Mean over the seeds, "
+        "best per row in bold. skae: `AutoencoderOutlierDetector(random_state=seed, init=...)`, "
+        "score `-score_samples`; IsolationForest: `IsolationForest(random_state=seed)`, score "
+        f'`-score_samples`; PCA recon.: `PCA(n_components={PCA_VARIANCE}, svd_solver="full")`, '
+        "score = per-row squared reconstruction error; PyOD AE: "
+        "`pyod.models.auto_encoder.AutoEncoder(random_state=seed)` (defaults; progress bar "
+        "off), score `decision_function`. Mean rank: 1 = best on a table (ties share ranks).",
+        "",
+        markdown_table(auc_rows, auc_cols),
+        "",
+        "## Fit seconds",
+        "",
+        "Mean wall time of `fit` on the training part over the seeds (`time.perf_counter()`, "
+        "after untimed warm-up fits of skae and PyOD). skae `auto` trains two networks "
+        "(PCA-anchored and random starts) and keeps the better on its validation split. PyOD's "
+        "`fit` includes scoring the training rows.",
+        "",
+        markdown_table(fit_rows, fit_cols),
+        "",
+    ]
+    if rows and "auto_init" in rows[0]:
+        init_rows = []
+        for r in rows:
+            per = {f"s{s}": init for s, init in zip(r["seeds"], r["auto_init"], strict=True)}
+            eps = [r["per_seed"][s]["skae auto"]["epochs"] for s in r["seeds"]]
+            init_rows.append({"table": r["table"], **per, "epochs": "/".join(map(str, eps))})
+        counts = {i: sum(r["auto_init"].count(i) for r in rows) for i in ("pca", "random")}
+        parts += [
+            '## What `init="auto"` chose',
+            "",
+            "`init_` of the fitted `skae auto` detector per table and seed, and the epochs the "
+            "kept network trained (per seed, in seed order).",
+            "",
+            markdown_table(
+                init_rows,
+                [
+                    Column("table", "table"),
+                    *[Column(f"s{s}", f"seed {s}") for s in seeds],
+                    Column("epochs", "epochs"),
+                ],
+            ),
+            "",
+            f"Chosen: pca {counts['pca']}, random {counts['random']} "
+            f"(of {sum(counts.values())} fits).",
+            "",
+        ]
+    parts += [f"- {n}" for n in notes]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+# =========================================================================== main
+def _int_list(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--data-home", default=None, help="folder holding odds/ ($SKAE_DATA, ../shared/data)"
+    )
+    p.add_argument("--seeds", type=_int_list, default=None, help="comma list (default 0,1,2)")
+    p.add_argument(
+        "--tables", default=None, help=f"comma list among {','.join(ODDS_TABLES)} (default all)"
+    )
+    p.add_argument("--quick", action="store_true", help="seed 0 and the first two tables")
+    p.add_argument("--threads", type=int, default=None, help="torch/BLAS threads (torch's default)")
+    p.add_argument("--label", default=None, help="goes into the file name and header")
+    p.add_argument(
+        "--out", default=None, help="path stem of the .md/.json (default results/outliers-…)"
+    )
+    args = p.parse_args(argv)
+    if args.tables is not None:
+        args.tables = [t.strip() for t in args.tables.split(",") if t.strip()]
+        unknown = sorted(set(args.tables) - set(ODDS_TABLES))
+        if unknown:
+            p.error(f"--tables must be among {ODDS_TABLES}, got {unknown}")
+    else:
+        args.tables = list(ODDS_TABLES[:2] if args.quick else ODDS_TABLES)
+    if args.seeds is None:
+        args.seeds = [SEEDS[0]] if args.quick else list(SEEDS)
+    if not args.seeds:
+        p.error("--seeds is empty")
+    if args.out is None:
+        prefix = "outliers" + (f"-{args.label}" if args.label else "")
+        args.out = RESULTS_DIR / result_name(prefix, args.quick)
+    args.out = Path(args.out)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    start = time.perf_counter()
+    threads = set_threads(args.threads)
+    info = machine_info("cpu", threads)
+    if Path(skae.__file__).resolve().parent != REPO / "skae":  # the commit is not skae's
+        info["skae_commit"] = f"imported from {Path(skae.__file__).resolve().parent}"
+    data_home = Path(args.data_home) if args.data_home else default_data_home()
+    pyod, pyod_note = pyod_autoencoder()
+    notes = [pyod_note] if pyod_note else []
+    if pyod is not None:
+        info["pyod"] = pyod[1]
+    title = "Outlier detection on ODDS tables" + (f" ({args.label})" if args.label else "")
+    title += " (quick)" if args.quick else ""
+    config = {
+        "label": args.label,
+        "seeds": args.seeds,
+        "tables": args.tables,
+        "quick": args.quick,
+        "test_size": TEST_SIZE,
+        "pyod": info.get("pyod"),
+        "data_home": str(data_home),
+        "skae_source": skae_source(),
+    }
+    results = TableResults(args.out, title, info, config)
+    print(f"{title}\n{describe_machine(info)}; pyod {info.get('pyod')}", flush=True)
+    if pyod_note:
+        print(pyod_note, flush=True)
+
+    tables, missing = load_odds(data_home, args.tables)
+    if missing:
+        notes.append(f"Missing (skipped): {', '.join(missing)}")
+        print("ODDS files missing, skipped:\n  " + "\n  ".join(missing), flush=True)
+    if not tables:
+        raise SystemExit(f"No ODDS table found under {data_home / 'odds'}.")
+    methods = make_methods(pyod[0] if pyod else None)
+    print(f"warm-up fit (not counted): {warm_up():.1f} s", flush=True)
+    if pyod is not None:
+        print(f"PyOD warm-up fit (not counted): {warm_up_pyod(pyod[0]):.1f} s", flush=True)
+
+    rows = []
+    for name, X, y in tables:
+        t0 = time.perf_counter()
+        print(f"\n== {name} ({X.shape[0]} x {X.shape[1]}, {100 * y.mean():.1f} % outliers)")
+        runs = {seed: run_split(X, y, seed, methods, name=name) for seed in args.seeds}
+        rows.append(summarize_table(name, X, y, runs, methods))
+        rows[-1]["seconds"] = time.perf_counter() - t0
+        means = {m: float(np.mean([r["auc"][m] for r in rows])) for m in methods}
+        data = {
+            "rows": rows,
+            "methods": list(methods),
+            "mean_auc": means,
+            "mean_rank": mean_ranks(rows, methods),
+            "missing": missing,
+        }
+        # Rewritten after every table, so an interrupted run keeps what it measured.
+        results.add_markdown(
+            "odds",
+            format_markdown(rows, list(methods), args.seeds, notes),
+            data,
+            time.perf_counter() - start,
+        )
+    results.finish(time.perf_counter() - start)
+    return results.data
+
+
+if __name__ == "__main__":
+    main()
