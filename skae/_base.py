@@ -176,16 +176,32 @@ class _EarlyStopping(Callback):
             )
             raise _StopTraining
 
-    def on_train_end(self, net, **kwargs):
+    def on_train_end(self, net, X=None, **kwargs):
         initial, self.initial_ = self.initial_, None
         best, self.best_weights_ = self.best_weights_, None
         if getattr(net, "interrupted_", False) or not len(net.history):
             return
-        if initial is not None and initial[0] <= self.best_loss_:
-            self.best_loss_, self.best_epoch_, best = initial
         if best is not None and self.best_epoch_ != net.history[-1, "epoch"]:
             net.module_.load_state_dict(best)
             self._say(f"Restoring best model from epoch {self.best_epoch_}.")
+        if initial is not None and not self._beats_start(net, X, initial[2]):
+            net.module_.load_state_dict(initial[2])
+            self.best_loss_, self.best_epoch_ = initial[0], initial[1]
+            self._say(
+                f"Restoring the starting state (epoch {initial[1]}): no epoch reconstructed "
+                "the validation rows clearly better."
+            )
+
+    @staticmethod
+    def _beats_start(net, X, start_weights):
+        """Whether the current weights reconstruct the validation rows clearly better."""
+        _, valid = net.get_split_datasets(X)
+        trained = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        errors = _row_errors(net.module_, valid)
+        net.module_.load_state_dict(start_weights)
+        reference = _row_errors(net.module_, valid)
+        net.module_.load_state_dict(trained)
+        return _clearly_better(errors, reference)
 
     def _say(self, message):
         if self.sink is not None:
@@ -922,9 +938,12 @@ class BaseAutoencoder(BaseEstimator):
             interrupted = self.net_.interrupted_
             if len(candidates) == 1:
                 return interrupted
-            errors[init] = error = _reconstruction_error(self._bare_module(), valid)
-            if best is None or error < best[0]:
-                best = (error, self.net_, self.init_, self.output_activation_, self.loss_)
+            rows = _row_errors(self._bare_module(), valid)
+            errors[init] = float(rows.mean())
+            # A later start replaces the kept one only if clearly better (the first,
+            # PCA-anchored, one is itself never worse than PCA on these rows).
+            if best is None or _clearly_better(rows, best[0]):
+                best = (rows, self.net_, self.init_, self.output_activation_, self.loss_)
             if interrupted:
                 break
         _, self.net_, self.init_, self.output_activation_, self.loss_ = best
@@ -1420,14 +1439,39 @@ def _optimizer_class(optimizer, weight_decay, device="cpu"):
 
 
 @torch.no_grad()
-def _reconstruction_error(module, dataset, batch_size=4096):
-    """Mean squared reconstruction error of ``module`` on an :class:`ArrayDataset`."""
+def _row_errors(module, dataset, batch_size=4096):
+    """Mean squared reconstruction error of each row of an :class:`ArrayDataset` (float64)."""
+    was_training = module.training
     module.eval()
-    total = 0.0
+    errors = []
     for start in range(0, len(dataset), batch_size):
         xb = dataset.batch(dataset.indices[start : start + batch_size])
-        total += float(((module.decode(module.encode(xb)) - xb) ** 2).sum())
-    return total / (len(dataset) * dataset.data.shape[1])
+        errors.append(((module.decode(module.encode(xb)) - xb) ** 2).mean(dim=1).double().cpu())
+    module.train(was_training)
+    return torch.cat(errors)
+
+
+#: How many standard errors a model must beat the one it would replace by, on the
+#: validation rows, to replace it: the one-standard-error rule of model selection
+#: (Breiman et al., CART), with the simpler model (PCA's state, the anchored start)
+#: kept unless the trained one is better beyond the noise of the validation split.
+_SIGNIFICANCE = 1.0
+
+
+def _clearly_better(errors, reference):
+    """Whether per-row ``errors`` are lower than ``reference``'s beyond validation noise.
+
+    A paired test: the mean of the differences must be below ``-_SIGNIFICANCE``
+    standard errors. On a validation split of a few dozen rows a lower mean
+    alone is often luck (measured: diabetes, 33 validation rows, kept a model
+    3.6 % worse than PCA on the test rows), and the held-out data then prefer
+    the reference.
+    """
+    diff = errors - reference
+    if len(diff) < 2:
+        return bool(diff.mean() < 0)
+    se = float(diff.std()) / math.sqrt(len(diff))
+    return float(diff.mean()) < -_SIGNIFICANCE * se
 
 
 def _finite_parameters(module) -> bool:
