@@ -150,12 +150,8 @@ class _EarlyStopping(Callback):
         self.best_epoch_ = None
         self.best_weights_ = None
         self.initial_ = None
-        if net.train_split is not None and getattr(net, "accelerator", None) is None:
-            self.initial_ = (
-                _validation_loss(net, X),
-                len(net.history),
-                copy.deepcopy(net.module_.state_dict()),
-            )
+        if net.train_split is not None:
+            self.initial_ = (len(net.history), copy.deepcopy(net.module_.state_dict()))
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -184,22 +180,25 @@ class _EarlyStopping(Callback):
         if best is not None and self.best_epoch_ != net.history[-1, "epoch"]:
             net.module_.load_state_dict(best)
             self._say(f"Restoring best model from epoch {self.best_epoch_}.")
-        if initial is not None and not self._beats_start(net, X, initial[2]):
-            net.module_.load_state_dict(initial[2])
-            self.best_loss_, self.best_epoch_ = initial[0], initial[1]
+        if initial is not None and not self._beats_start(net, X, initial[1]):
+            net.module_.load_state_dict(initial[1])
+            self.best_epoch_ = initial[0]
             self._say(
-                f"Restoring the starting state (epoch {initial[1]}): no epoch reconstructed "
+                f"Restoring the starting state (epoch {initial[0]}): no epoch reconstructed "
                 "the validation rows clearly better."
             )
 
     @staticmethod
     def _beats_start(net, X, start_weights):
         """Whether the current weights reconstruct the validation rows clearly better."""
+        # All validation rows (not a process's shard), so that every process of a
+        # data-parallel fit takes the same decision.
         _, valid = net.get_split_datasets(X)
+        module = getattr(net.module_, "module", net.module_)  # inside a DDP wrapper
         trained = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
-        errors = _row_errors(net.module_, valid)
+        errors = _row_errors(module, valid)
         net.module_.load_state_dict(start_weights)
-        reference = _row_errors(net.module_, valid)
+        reference = _row_errors(module, valid)
         net.module_.load_state_dict(trained)
         return _clearly_better(errors, reference)
 
@@ -211,20 +210,6 @@ class _EarlyStopping(Callback):
         state = self.__dict__.copy()
         state["best_weights_"] = state["initial_"] = None
         return state
-
-
-def _validation_loss(net, dataset):
-    """Mean validation loss of ``net``'s current weights (as skorch computes ``valid_loss``)."""
-    _, valid = net.get_split_datasets(dataset)
-    total = count = 0.0
-    net._set_training(False)
-    for xb, yb in net.get_iterator(valid, training=False):
-        with torch.no_grad():
-            # NeuralNet's get_loss: no batch records (no epoch is running yet).
-            loss = NeuralNet.get_loss(net, net.infer(xb), yb, X=xb, training=False)
-        total += loss.item() * len(xb)
-        count += len(xb)
-    return total / count if count else math.inf
 
 
 class _AutoencoderNet(NeuralNet):

@@ -177,7 +177,8 @@ def fit_pca(
 
     def chunks():
         for start in range(0, n, chunk_rows):
-            c = torch.as_tensor(np.asarray(X[start : start + chunk_rows])).to("cpu", torch.float64)
+            # a float64 copy of the chunk: the caller's (possibly read-only) data stay untouched
+            c = torch.from_numpy(np.array(X[start : start + chunk_rows], dtype=np.float64))
             if shift is not None:
                 c = c - shift
             if scale is not None:
