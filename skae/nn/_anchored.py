@@ -178,7 +178,11 @@ def fit_pca(
     def chunks():
         for start in range(0, n, chunk_rows):
             # a float64 copy of the chunk: the caller's (possibly read-only) data stay untouched
-            c = torch.from_numpy(np.array(X[start : start + chunk_rows], dtype=np.float64))
+            chunk = X[start : start + chunk_rows]
+            if isinstance(chunk, Tensor):
+                c = chunk.detach().to("cpu", torch.float64, copy=True)
+            else:
+                c = torch.from_numpy(np.array(chunk, dtype=np.float64))
             if shift is not None:
                 c = c - shift
             if scale is not None:
