@@ -169,7 +169,13 @@ def fit_pca(
     >>> components.shape, bool(variances[0] > variances[1])
     (torch.Size([2, 3]), True)
     """
+    if len(getattr(X, "shape", ())) != 2:
+        raise ValueError(
+            f"X must be 2-D (n_samples, n_features), got shape {getattr(X, 'shape', None)}."
+        )
     n, d = X.shape
+    if n < 1:
+        raise ValueError("X has no rows.")
     if not 1 <= n_components <= d:
         raise ValueError(f"n_components must be in [1, {d}], got {n_components}.")
     shift = None if shift is None else torch.as_tensor(shift, dtype=torch.float64)
@@ -187,6 +193,8 @@ def fit_pca(
                 c = c - shift
             if scale is not None:
                 c = c / scale
+            if not bool(torch.isfinite(c).all()):
+                raise ValueError("X contains NaN or infinity (after shift and scale).")
             yield c
 
     mean = torch.zeros(d, dtype=torch.float64)

@@ -38,6 +38,21 @@ def test_fit_pca_matches_scikit_learn(X):
     np.testing.assert_allclose(components.numpy(), pca.components_, atol=1e-8)
 
 
+@pytest.mark.parametrize(
+    "bad, k, match",
+    [
+        (np.array([[1.0, np.nan], [2.0, 3.0]]), 1, "NaN or infinity"),
+        (np.array([[1.0, np.inf], [2.0, 3.0]]), 1, "NaN or infinity"),
+        (np.ones(3), 1, "2-D"),
+        (np.ones((0, 3)), 1, "no rows"),
+        (np.ones((4, 2)), 3, r"n_components must be in \[1, 2\]"),
+    ],
+)
+def test_fit_pca_refuses_bad_input(bad, k, match):
+    with pytest.raises(ValueError, match=match):
+        fit_pca(bad, k)
+
+
 def test_fit_pca_with_shift_and_scale(X):
     shift, scale = X.mean(axis=0), X.std(axis=0) + 1.0
     _, c1, v1 = fit_pca(X, 2, shift=shift, scale=scale)
