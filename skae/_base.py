@@ -146,7 +146,6 @@ class _EarlyStopping(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.misses_ = 0
         self.threshold_ = math.inf
-        self.best_loss_ = math.inf
         self.best_epoch_ = None
         self.best_weights_ = None
         self.initial_ = None
@@ -161,7 +160,6 @@ class _EarlyStopping(Callback):
         if loss < self.threshold_:
             self.misses_ = 0
             self.threshold_ = loss - self.tol * abs(loss)
-            self.best_loss_ = loss
             self.best_epoch_ = row["epoch"]
             self.best_weights_ = copy.deepcopy(net.module_.state_dict())
         else:
