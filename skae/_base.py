@@ -1110,6 +1110,16 @@ class BaseAutoencoder(BaseEstimator):
             lambda m, zb, sh, sc: self._unscale(m.decode(zb), sh, sc),
         )
 
+    def _reconstruct(self, X):
+        """Reconstruction of validated ``X`` in the input's units, in X's dtype."""
+        return self._map(
+            X,
+            self.n_features_in_,
+            lambda m, xb, sh, sc: self._unscale(
+                m.decode(m.encode(self._scale(xb, sh, sc))), sh, sc
+            ),
+        )
+
     def _squared_error(self, X):
         """Per-sample mean squared reconstruction error in the input's units."""
 
