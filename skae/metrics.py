@@ -17,13 +17,10 @@ the skae autoencoders). They cover three questions:
 sizes and returns a tidy :class:`pandas.DataFrame`.
 """
 
-import numbers
 import time
-import warnings
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
@@ -31,7 +28,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .exceptions import FitInterruptedWarning
+from ._compare import COMPARE_COLUMNS as COMPARE_COLUMNS  # re-exported: the table's columns
+from ._compare import (
+    check_data,
+    fit_or_interrupt,
+    plan_fits,
+    results_frame,
+    validate_n_components,
+    with_pca_baseline,
+)
 
 __all__ = [
     "compare",
@@ -48,19 +53,6 @@ RECONSTRUCTION_METRICS = ("mse", "mae", "rmse", "bce")
 
 #: Predictions are clipped to ``[_BCE_EPS, 1 - _BCE_EPS]`` before taking logarithms.
 _BCE_EPS = 1e-7
-
-#: Columns of the DataFrame returned by :func:`compare`, in order.
-COMPARE_COLUMNS = (
-    "method",
-    "n_components",
-    "fit_seconds",
-    "transform_seconds",
-    "train_mse",
-    "test_mse",
-    "mse_vs_pca",
-    "knn_accuracy",
-    "linear_probe_accuracy",
-)
 
 
 def _validate_metric(metric):
@@ -386,63 +378,6 @@ def latent_trustworthiness(estimator, X, *, n_neighbors=5):
     return float(trustworthiness(X_arr, _codes(estimator, X), n_neighbors=n_neighbors))
 
 
-def _normalize_estimators(estimators):
-    """Return a list of ``(name, estimator)`` from a dict or a list of pairs."""
-    if isinstance(estimators, dict):
-        items = list(estimators.items())
-    else:
-        try:
-            items = [tuple(item) for item in estimators]
-        except TypeError:
-            items = None
-        if items is None or any(len(item) != 2 for item in items):
-            raise TypeError(
-                "estimators must be a dict mapping names to estimators or a list of "
-                f"(name, estimator) pairs, got {type(estimators).__name__}."
-            )
-    names = [name for name, _ in items]
-    if any(not isinstance(name, str) for name in names):
-        raise TypeError(f"Estimator names must be strings, got {names!r}.")
-    if len(set(names)) != len(names):
-        raise ValueError(f"Estimator names must be unique, got {names!r}.")
-    for name, est in items:
-        if not hasattr(est, "get_params") or "n_components" not in est.get_params():
-            raise ValueError(
-                f"Estimator {name!r} ({type(est).__name__}) has no n_components parameter; "
-                "compare() sets n_components on a clone of each estimator."
-            )
-    return items
-
-
-def _validate_n_components(n_components):
-    if isinstance(n_components, numbers.Integral):
-        n_components = [n_components]
-    ks = list(n_components)
-    if not ks or any(
-        not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1 for k in ks
-    ):
-        raise ValueError(
-            f"n_components must be a positive int or a non-empty list of them, got {ks!r}."
-        )
-    return [int(k) for k in ks]
-
-
-def _fit_or_interrupt(model, X):
-    """``model.fit(X)``, raising :class:`KeyboardInterrupt` if the fit was interrupted.
-
-    skae estimators stop cleanly on Ctrl-C: they keep their last completed epoch, return
-    normally and emit a :class:`~skae.exceptions.FitInterruptedWarning`. A benchmark must
-    not go on with such a truncated model, so the warning is turned back into the
-    interruption it reports.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FitInterruptedWarning)
-        try:
-            return model.fit(X)
-        except FitInterruptedWarning as exc:
-            raise KeyboardInterrupt(str(exc)) from exc
-
-
 def compare(
     estimators,
     X_train,
@@ -539,51 +474,11 @@ def compare(
     >>> df.loc[df.method == "pca", "mse_vs_pca"].tolist()
     [1.0, 1.0]
     """
-    import pandas as pd
-
-    items = _normalize_estimators(estimators)
-    if "pca" not in {name for name, _ in items}:
-        items.insert(0, ("pca", PCA(random_state=0)))
-    else:
-        items.sort(key=lambda item: item[0] != "pca")
-    ks = _validate_n_components(n_components)
-
-    X_train = check_array(X_train, dtype=(np.float64, np.float32), input_name="X_train")
-    if X_test is not None:
-        X_test = check_array(X_test, dtype=(np.float64, np.float32), input_name="X_test")
-        if X_test.shape[1] != X_train.shape[1]:
-            raise ValueError(
-                f"X_test has {X_test.shape[1]} features, but X_train has {X_train.shape[1]}."
-            )
-    if (y_train is None) != (y_test is None):
-        raise ValueError(
-            "y_train and y_test must be given together (or both left out); the latent-space "
-            "probes are fitted on the training codes and scored on the test codes."
-        )
+    items = with_pca_baseline(estimators)
+    ks = validate_n_components(n_components)
+    X_train, X_test, y_train, y_test = check_data(X_train, X_test, y_train, y_test)
     with_labels = y_train is not None
-    if with_labels:
-        if X_test is None:
-            raise ValueError("y_test was given without X_test.")
-        y_train, y_test = np.asarray(y_train), np.asarray(y_test)
-        if len(y_train) != X_train.shape[0] or len(y_test) != X_test.shape[0]:
-            raise ValueError(
-                f"Inconsistent numbers of samples: X_train {X_train.shape[0]}, y_train "
-                f"{len(y_train)}, X_test {X_test.shape[0]}, y_test {len(y_test)}."
-            )
-
-    max_pca = min(X_train.shape)
-    jobs = []
-    for name, est in items:
-        for k in ks:
-            if isinstance(est, PCA) and k > max_pca:
-                warnings.warn(
-                    f"Skipping {name!r} for n_components={k}: PCA allows at most "
-                    f"min(n_samples, n_features) = {max_pca} components.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                continue
-            jobs.append((name, est, k))
+    jobs = plan_fits(items, ks, *X_train.shape)
 
     from tqdm.auto import tqdm
 
@@ -592,7 +487,7 @@ def compare(
     for name, est, k in tqdm(jobs, desc="compare", disable=not verbose):
         model = clone(est).set_params(n_components=k)
         start = time.perf_counter()
-        _fit_or_interrupt(model, X_train)
+        fit_or_interrupt(model, X_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         model.transform(X_eval)
@@ -619,11 +514,7 @@ def compare(
         if return_estimators:
             fitted[(name, k)] = model
 
-    df = pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
-    df["n_components"] = df["n_components"].astype(int)
-    ref_col = "test_mse" if X_test is not None else "train_mse"
-    baseline = df.loc[df["method"] == "pca"].set_index("n_components")[ref_col]
-    df["mse_vs_pca"] = df[ref_col] / df["n_components"].map(baseline).astype(float)
+    df = results_frame(rows, with_test=X_test is not None)
     if return_estimators:
         return df, fitted
     return df

@@ -513,3 +513,102 @@ def test_failing_plot_is_a_warning(run, tmp_path, monkeypatch):
 def test_cuda_requested_without_cuda(run, tmp_path):
     status, _, err = run("--device", "cuda", "--output", tmp_path / "out")
     _assert_one_line_error(status, err, "CUDA is not available")
+
+
+# --------------------------------------------------------------------------------------
+# Messages from the loaders' typed errors and from check_array
+# --------------------------------------------------------------------------------------
+
+DATA_ERROR_CASES = {
+    "npy-with-nan": (
+        lambda tmp: _write_npy(tmp / "nan.npy", np.full((20, 4), np.nan)),
+        "NumPy file {path}: Input contains NaN.",
+    ),
+    "npy-too-few-rows": (
+        lambda tmp: _npy(tmp / "five.npy", (5, 3)),
+        "NumPy file {path}: Found array with 5 sample(s) (shape=(5, 3)) while a minimum of 10",
+    ),
+    "npy-no-features": (
+        lambda tmp: _npy(tmp / "none.npy", (20, 0)),
+        "NumPy file {path}: Found array with 0 feature(s)",
+    ),
+    "npy-no-images": (
+        lambda tmp: _npy(tmp / "no-images.npy", (0, 4, 4)),
+        "NumPy file {path}: Found array with 0 sample(s)",
+    ),
+    "npy-complex": (
+        lambda tmp: _write_npy(tmp / "complex.npy", np.ones((20, 4), dtype=complex)),
+        "NumPy file {path} holds complex numbers",
+    ),
+    "npy-1d": (lambda tmp: _npy(tmp / "flat.npy", (20,)), "expected a 2-D array"),
+    "csv-too-few-rows": (
+        lambda tmp: _write(tmp / "few.csv", "a,b\n1,2\n3,4\n"),
+        "CSV file {path}: Found array with 2 sample(s)",
+    ),
+    "csv-missing-value": (
+        lambda tmp: _write(tmp / "gap.csv", "a,b\n1,2\n3,\n"),
+        "1 missing or infinite value(s), the first in row 2, column 'b'",
+    ),
+}
+
+
+def _write_npy(path, array):
+    np.save(path, array)
+    return path
+
+
+@pytest.mark.parametrize("case", list(DATA_ERROR_CASES))
+def test_data_errors(run, tmp_path, case):
+    make_path, fragment = DATA_ERROR_CASES[case]
+    path = make_path(tmp_path)
+    status, _out, err = run("--dataset", path, "--output", tmp_path / "out")
+    _assert_one_line_error(status, err, fragment.format(path=path))
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_mnist_message_comes_from_the_error_attributes(run, tmp_path):
+    # The download was tried (and failed, offline): the message says so, in one line.
+    home = tmp_path / "empty"
+    status, _, err = run("--dataset", "fashion-mnist", "--data-home", home)
+    _assert_one_line_error(
+        status,
+        err,
+        "Fashion-MNIST file train-images-idx3-ubyte.gz not found in "
+        f"{home / 'fashion-mnist'} or {home} and could not be downloaded; put the "
+        "Fashion-MNIST IDX files there, or point --data-home",
+    )
+
+
+def test_missing_data_message_is_not_parsed(run, tmp_path, monkeypatch):
+    # Only the attributes of DatasetNotFoundError are used, never its text.
+    from skae.datasets import DatasetNotFoundError
+
+    def missing(subset, *, data_home, **kwargs):
+        raise DatasetNotFoundError(
+            "a message in another language",
+            dataset="mnist",
+            file_name="t10k-labels-idx1-ubyte.gz",
+            data_home=str(tmp_path / "home"),
+            searched=[str(tmp_path / "home" / "mnist" / "t10k-labels-idx1-ubyte.gz")],
+        )
+
+    monkeypatch.setattr("skae.datasets.load_mnist", missing)
+    status, _, err = run("--dataset", "mnist", "--output", tmp_path / "out")
+    _assert_one_line_error(
+        status,
+        err,
+        f"MNIST file t10k-labels-idx1-ubyte.gz not found in {tmp_path / 'home' / 'mnist'} "
+        f"or {tmp_path / 'home'}; put the MNIST IDX files there",
+    )
+    assert "another language" not in err
+    assert "could not be downloaded" not in err  # download_errors is None: not tried
+
+
+def test_invalid_mnist_file_is_reported_with_the_loader_message(run, tmp_path):
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot gzip")
+    for name in ("train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (folder / name).write_bytes(b"")
+    status, _, err = run("--dataset", "mnist", "--data-home", tmp_path / "data")
+    _assert_one_line_error(status, err, "cannot load MNIST: ", "train-images-idx3-ubyte.gz")

@@ -12,7 +12,7 @@ import urllib.request
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._base import _resolve_data_home
+from ._base import DatasetNotFoundError, _resolve_data_home
 from ._idx import _gzip_errors, _open_idx, _read_header, _read_payload
 
 __all__ = ["load_fashion_mnist", "load_mnist"]
@@ -239,7 +239,7 @@ def _fetch(dataset, name, data_home, download):
 
     Raises
     ------
-    FileNotFoundError
+    DatasetNotFoundError
         If the file is in none of the candidate places and cannot be downloaded.
     """
     candidates = _candidates(dataset, name, data_home)
@@ -250,11 +250,18 @@ def _fetch(dataset, name, data_home, download):
     title = _TITLES[dataset]
     looked = "\n".join(f"  {p}" for p in candidates)
     message = f"{title} file {name}.gz not found. Looked for:\n{looked}\n"
+    facts = {
+        "dataset": dataset,
+        "file_name": name + ".gz",
+        "data_home": data_home,
+        "searched": candidates,
+    }
     if not download:
-        raise FileNotFoundError(
+        raise DatasetNotFoundError(
             message
             + "Downloading is disabled (download=False).\n"
-            + _how_to_provide(dataset, data_home)
+            + _how_to_provide(dataset, data_home),
+            **facts,
         )
 
     folder = os.path.join(data_home, dataset)
@@ -264,7 +271,7 @@ def _fetch(dataset, name, data_home, download):
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
-        failures.append(f"  (not tried) could not create the download folder {folder}: {exc}")
+        failures.append(f"(not tried) could not create the download folder {folder}: {exc}")
     else:
         for mirror in _MIRRORS[dataset]:
             url = mirror + name + ".gz"
@@ -273,16 +280,18 @@ def _fetch(dataset, name, data_home, download):
                 _download(url, dest, sha256)
             except (OSError, http.client.HTTPException, _ChecksumError) as exc:
                 reason = str(exc) or type(exc).__name__
-                failures.append(f"  {url}: {reason}")
+                failures.append(f"{url}: {reason}")
                 logger.info("Download of %s failed: %s", url, reason)
             else:
                 return dest
-    raise FileNotFoundError(
+    raise DatasetNotFoundError(
         message
         + "and downloading it failed:\n"
-        + "\n".join(failures)
+        + "\n".join(f"  {failure}" for failure in failures)
         + "\n"
-        + _how_to_provide(dataset, data_home)
+        + _how_to_provide(dataset, data_home),
+        download_errors=failures,
+        **facts,
     )
 
 
@@ -425,7 +434,8 @@ _LOAD_DOC = """Load the {title} data set ({summary}).
         ``SKAE_DATA`` environment variable, or ``~/skae_data`` when it is unset.
     download : bool, default=True
         Whether to download missing files. If false, a missing file raises
-        :class:`FileNotFoundError` without any network access.
+        :class:`DatasetNotFoundError` (a :class:`FileNotFoundError`) without
+        any network access.
     return_X_y : bool, default=False
         If true, return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
@@ -469,10 +479,11 @@ _LOAD_DOC = """Load the {title} data set ({summary}).
         (bad IDX header, wrong number of examples, truncated or over-long
         payload, corrupt gzip data, out-of-range labels). The message names
         the file.
-    FileNotFoundError
+    DatasetNotFoundError
         If a file is missing and cannot be downloaded (or ``download=False``).
-        The message names the file, every path it was looked for at, the URLs
-        tried and why each failed, and how to provide the files.
+        A :class:`FileNotFoundError` whose message names the file, every path
+        it was looked for at, the URLs tried and why each failed, and how to
+        provide the files; its attributes hold the same facts.
 
     See Also
     --------

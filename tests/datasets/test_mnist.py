@@ -5,6 +5,7 @@
 import hashlib
 import io
 import os
+import pickle
 import re
 import sys
 import urllib.error
@@ -16,6 +17,7 @@ import pytest
 from sklearn.utils import Bunch
 
 from skae.datasets import (
+    DatasetNotFoundError,
     _mnist,
     clear_data_home,
     get_data_home,
@@ -441,6 +443,48 @@ def test_download_false_never_uses_network(tmp_path, payloads, monkeypatch):
     assert str(home / "t10k-images-idx3-ubyte") in message
     assert "SKAE_DATA" in message
     assert not home.exists()  # loading never creates folders unless it downloads
+
+
+@pytest.mark.usefixtures("payloads")
+def test_not_found_error_attributes(tmp_path, monkeypatch):
+    # The facts of the message are attributes too, so that callers never parse it.
+    name = "t10k-images-idx3-ubyte.gz"
+    first, second = _urls("mnist", name)
+    opener = FakeOpener({first: urllib.error.URLError("no route to host")})
+    monkeypatch.setattr(_mnist, "_urlopen", opener)
+    with pytest.raises(DatasetNotFoundError) as excinfo:
+        load_mnist("test", data_home=tmp_path)
+    exc = excinfo.value
+    assert isinstance(exc, FileNotFoundError)
+    assert (exc.dataset, exc.file_name, exc.data_home) == ("mnist", name, str(tmp_path))
+    assert exc.searched == (
+        str(tmp_path / "mnist" / name),
+        str(tmp_path / "mnist" / "t10k-images-idx3-ubyte"),
+        str(tmp_path / name),
+        str(tmp_path / "t10k-images-idx3-ubyte"),
+    )
+    assert len(exc.download_errors) == 2
+    assert exc.download_errors[0] == f"{first}: <urlopen error no route to host>"
+    assert exc.download_errors[1].startswith(f"{second}: ")
+    assert f"\n  {exc.download_errors[0]}\n" in str(exc)
+
+    copy = pickle.loads(pickle.dumps(exc))
+    assert type(copy) is DatasetNotFoundError
+    assert str(copy) == str(exc)
+    assert (copy.file_name, copy.searched, copy.download_errors) == (
+        exc.file_name,
+        exc.searched,
+        exc.download_errors,
+    )
+
+
+def test_not_found_error_without_download(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as excinfo:
+        load_fashion_mnist("train", data_home=tmp_path, download=False)
+    exc = excinfo.value
+    assert (exc.dataset, exc.file_name) == ("fashion-mnist", "train-images-idx3-ubyte.gz")
+    assert exc.download_errors is None
+    assert exc.searched[0] == str(tmp_path / "fashion-mnist" / "train-images-idx3-ubyte.gz")
 
 
 def test_all_fails_fast_on_missing_test_file(tmp_path, make_subset, monkeypatch):
