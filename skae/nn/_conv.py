@@ -67,7 +67,7 @@ def conv_output_shapes(
 
     Examples
     --------
-    >>> from skae.nn._conv import conv_output_shapes
+    >>> from skae.nn import conv_output_shapes
     >>> conv_output_shapes((1, 28, 28), 3)
     [(28, 28), (14, 14), (7, 7), (4, 4)]
     >>> conv_output_shapes((5, 9), 2, downsample="stride")
@@ -223,7 +223,7 @@ class ConvEncoder(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skae.nn._conv import ConvEncoder
+    >>> from skae.nn import ConvEncoder
     >>> encoder = ConvEncoder((1, 28, 28), n_components=8)
     >>> encoder.spatial_shapes
     [(28, 28), (14, 14), (7, 7)]
@@ -296,6 +296,7 @@ class ConvEncoder(nn.Module):
         Returns
         -------
         Tensor of shape (batch, n_components)
+            The latent codes.
         """
         # nn.Unflatten reshapes (copying if x is not contiguous) and fails loudly
         # when the number of features does not match input_shape.
@@ -369,7 +370,7 @@ class ConvDecoder(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skae.nn._conv import ConvDecoder, ConvEncoder
+    >>> from skae.nn import ConvDecoder, ConvEncoder
     >>> encoder = ConvEncoder((3, 7, 7), n_components=4)
     >>> decoder = ConvDecoder((3, 7, 7), n_components=4)
     >>> x = torch.zeros(2, 3 * 7 * 7)
@@ -437,6 +438,7 @@ class ConvDecoder(nn.Module):
         Parameters
         ----------
         z : Tensor of shape (batch, n_components)
+            Latent codes.
 
         Returns
         -------

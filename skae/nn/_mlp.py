@@ -79,6 +79,11 @@ class MLP(nn.Module):
         initialisation with the matching gain, and the last (linear) layer gets
         Glorot's; biases start at zero. PyTorch's default (uniform with bound
         ``1/sqrt(fan_in)``) trains markedly slower in deep autoencoders.
+
+        Parameters
+        ----------
+        activation : type of torch.nn.Module, default=torch.nn.ReLU
+            Activation class of the hidden layers, which selects the initialisation.
         """
         linears = [m for m in self.layers if isinstance(m, nn.Linear)]
         name = activation.__name__.lower() if isinstance(activation, type) else ""
@@ -96,11 +101,34 @@ class MLP(nn.Module):
             nn.init.zeros_(layer.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Apply the stack.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, in_features)
+            Input rows.
+
+        Returns
+        -------
+        Tensor of shape (batch, out_features)
+            Output of the last (linear) layer.
+        """
         return self.layers(x)
 
 
 class MLPEncoder(MLP):
     """Dense encoder: ``n_features -> hidden_layer_sizes -> n_components``.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_components : int
+        Size of the latent code (the output, without activation).
+    hidden_layer_sizes : sequence of int, default=(256, 128)
+        Widths of the hidden layers, from the input to the code.
+    **kwargs : dict
+        ``activation``, ``batch_norm`` and ``dropout``, passed to :class:`MLP`.
 
     Examples
     --------
@@ -128,6 +156,17 @@ class MLPDecoder(MLP):
     The output is pre-activation (logits); the output activation is applied by
     :class:`~skae.nn.Autoencoder`.
 
+    Parameters
+    ----------
+    n_features : int
+        Width of the output (the reconstructed features).
+    n_components : int
+        Size of the latent code (the input).
+    hidden_layer_sizes : sequence of int, default=(256, 128)
+        Widths of the hidden layers in the encoder's order, from the features to the code.
+    **kwargs : dict
+        ``activation``, ``batch_norm`` and ``dropout``, passed to :class:`MLP`.
+
     Examples
     --------
     >>> import torch
@@ -147,5 +186,11 @@ class MLPDecoder(MLP):
 
     @torch.no_grad()
     def init_output_bias(self, bias: Tensor) -> None:
-        """Set the bias of the output layer (pre-activation), e.g. to the data mean."""
+        """Set the bias of the output layer (pre-activation), e.g. to the data mean.
+
+        Parameters
+        ----------
+        bias : Tensor of shape (n_features,)
+            New bias, copied to the device and dtype of the layer.
+        """
         self.layers[-1].bias.copy_(bias.to(self.layers[-1].bias))

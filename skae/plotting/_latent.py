@@ -7,7 +7,15 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._utils import as_2d_array, check_matplotlib_support, estimator_name, get_axes
+from ._utils import (
+    DEPRECATED,
+    NamedDisplayMixin,
+    as_2d_array,
+    check_matplotlib_support,
+    deprecate_estimator_name,
+    estimator_name,
+    get_axes,
+)
 
 #: At most this many distinct labels get a legend; more get a colour bar.
 MAX_LEGEND_LABELS = 10
@@ -45,7 +53,7 @@ def _project_codes(Z, components, project):
     return Z[:, [i, j]], f"z[{i}]", f"z[{j}]"
 
 
-class LatentSpaceDisplay:
+class LatentSpaceDisplay(NamedDisplayMixin):
     """Scatter plot of two latent dimensions, coloured by label.
 
     Use :meth:`from_estimator` or :meth:`from_embedding` to create a display; the constructor
@@ -62,11 +70,21 @@ class LatentSpaceDisplay:
         Label of the x axis.
     ylabel : str, default="z[1]"
         Label of the y axis.
+    name : str, default=None
+        Title of the plot; no title if None.
+
+        .. versionadded:: 0.2
     estimator_name : str, default=None
         Title of the plot; no title if None.
 
+        .. deprecated:: 0.2
+            ``estimator_name`` is deprecated in skae 0.2 and will be removed in 0.4. Use
+            ``name`` instead.
+
     Attributes
     ----------
+    name : str or None
+        Title of the plot.
     scatter_ : matplotlib.collections.PathCollection
         The points.
     legend_ : matplotlib.legend.Legend or None
@@ -97,21 +115,30 @@ class LatentSpaceDisplay:
     """
 
     def __init__(
-        self, *, embedding, labels=None, xlabel="z[0]", ylabel="z[1]", estimator_name=None
+        self,
+        *,
+        embedding,
+        labels=None,
+        xlabel="z[0]",
+        ylabel="z[1]",
+        name=None,
+        estimator_name=DEPRECATED,
     ):
         self.embedding = embedding
         self.labels = labels
         self.xlabel = xlabel
         self.ylabel = ylabel
-        self.estimator_name = estimator_name
+        self.name = deprecate_estimator_name(estimator_name, name)
 
-    def plot(self, ax=None, *, legend=True, **kwargs):
+    def plot(self, ax=None, *, name=None, legend=True, **kwargs):
         """Draw the scatter plot.
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, default=None
             Axes to draw on; a new figure is created if None.
+        name : str, default=None
+            Title of the plot; the ``name`` of the display if None.
         legend : bool, default=True
             Whether to add the legend (few discrete labels) or the colour bar.
         **kwargs : dict
@@ -172,8 +199,9 @@ class LatentSpaceDisplay:
 
         ax.set_xlabel(self.xlabel)
         ax.set_ylabel(self.ylabel)
-        if self.estimator_name is not None:
-            ax.set_title(self.estimator_name)
+        name = self.name if name is None else name
+        if name is not None:
+            ax.set_title(name)
         self.ax_ = ax
         self.figure_ = fig
         return self
@@ -211,8 +239,8 @@ class LatentSpaceDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_embedding")
         Z = as_2d_array(Z, name="Z")
         Z2, xlabel, ylabel = _project_codes(Z, components, project)
-        display = cls(embedding=Z2, labels=y, xlabel=xlabel, ylabel=ylabel, estimator_name=name)
-        return display.plot(ax=ax, **kwargs)
+        display = cls(embedding=Z2, labels=y, xlabel=xlabel, ylabel=ylabel, name=name)
+        return display.plot(ax=ax, name=name, **kwargs)
 
     @classmethod
     def from_estimator(

@@ -5,7 +5,14 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._utils import check_matplotlib_support, estimator_name, get_axes
+from ._utils import (
+    DEPRECATED,
+    NamedDisplayMixin,
+    check_matplotlib_support,
+    deprecate_estimator_name,
+    estimator_name,
+    get_axes,
+)
 
 
 def _history_column(history, key):
@@ -19,7 +26,7 @@ def _history_column(history, key):
     return list(values) if len(values) else None
 
 
-class LossCurveDisplay:
+class LossCurveDisplay(NamedDisplayMixin):
     """Training (and validation) loss per epoch of an iteratively trained model.
 
     Use :meth:`from_estimator` or :meth:`from_history` to create a display; the constructor
@@ -31,11 +38,21 @@ class LossCurveDisplay:
         Training loss at each epoch.
     validation_loss : array-like of shape (n_val_epochs,), default=None
         Validation loss at each epoch (lower is better), if any.
+    name : str, default=None
+        Title of the plot; no title if None.
+
+        .. versionadded:: 0.2
     estimator_name : str, default=None
         Title of the plot; no title if None.
 
+        .. deprecated:: 0.2
+            ``estimator_name`` is deprecated in skae 0.2 and will be removed in 0.4. Use
+            ``name`` instead.
+
     Attributes
     ----------
+    name : str or None
+        Title of the plot.
     line_ : matplotlib.lines.Line2D
         The training loss curve.
     validation_line_ : matplotlib.lines.Line2D or None
@@ -58,18 +75,20 @@ class LossCurveDisplay:
     >>> plt.show()  # doctest: +SKIP
     """
 
-    def __init__(self, *, loss_curve, validation_loss=None, estimator_name=None):
+    def __init__(self, *, loss_curve, validation_loss=None, name=None, estimator_name=DEPRECATED):
         self.loss_curve = loss_curve
         self.validation_loss = validation_loss
-        self.estimator_name = estimator_name
+        self.name = deprecate_estimator_name(estimator_name, name)
 
-    def plot(self, ax=None, *, mark_best=True, logy=False, **kwargs):
+    def plot(self, ax=None, *, name=None, mark_best=True, logy=False, **kwargs):
         """Draw the loss curves.
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, default=None
             Axes to draw on; a new figure is created if None.
+        name : str, default=None
+            Title of the plot; the ``name`` of the display if None.
         mark_best : bool, default=True
             Mark the epoch with the lowest validation loss (if there is a validation loss).
         logy : bool, default=False
@@ -115,8 +134,9 @@ class LossCurveDisplay:
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.legend(loc="best")
-        if self.estimator_name is not None:
-            ax.set_title(self.estimator_name)
+        name = self.name if name is None else name
+        if name is not None:
+            ax.set_title(name)
         self.ax_ = ax
         self.figure_ = fig
         return self
@@ -145,16 +165,17 @@ class LossCurveDisplay:
         if train is None:
             raise ValueError("The history has no 'train_loss' entries.")
         valid = _history_column(history, "valid_loss")
-        display = cls(loss_curve=train, validation_loss=valid, estimator_name=name)
-        return display.plot(ax=ax, **kwargs)
+        display = cls(loss_curve=train, validation_loss=valid, name=name)
+        return display.plot(ax=ax, name=name, **kwargs)
 
     @classmethod
     def from_estimator(cls, estimator, *, name=None, ax=None, **kwargs):
         """Plot the loss curves of a fitted skae estimator.
 
         The training loss is read from ``loss_curve_`` and the validation loss from
-        ``validation_scores_`` (a loss: lower is better; None without early stopping). Either
-        falls back to the ``train_loss`` / ``valid_loss`` columns of ``net_.history``.
+        ``validation_loss_curve_`` (``validation_scores_`` before skae 0.2; a loss: lower is
+        better; None without early stopping). Either falls back to the ``train_loss`` /
+        ``valid_loss`` columns of ``net_.history``.
 
         Parameters
         ----------
@@ -184,12 +205,12 @@ class LossCurveDisplay:
                 "net_.history): only iteratively trained models such as the skae autoencoders "
                 "have one."
             )
-        valid = getattr(estimator, "validation_scores_", None)
+        if hasattr(estimator, "validation_loss_curve_"):
+            valid = estimator.validation_loss_curve_
+        else:  # estimators predating skae 0.2, which named it validation_scores_
+            valid = getattr(estimator, "validation_scores_", None)
         if valid is None:
             valid = _history_column(history, "valid_loss")
-        display = cls(
-            loss_curve=train,
-            validation_loss=valid,
-            estimator_name=estimator_name(estimator) if name is None else name,
-        )
-        return display.plot(ax=ax, **kwargs)
+        name = estimator_name(estimator) if name is None else name
+        display = cls(loss_curve=train, validation_loss=valid, name=name)
+        return display.plot(ax=ax, name=name, **kwargs)

@@ -7,10 +7,65 @@ Nothing here imports matplotlib at module level: ``import skae.plotting`` must w
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
 PLOT_INSTALL_HINT = 'pip install "skae[plot]"'
+
+#: Default of the deprecated ``estimator_name`` parameter of the Displays: tells "not passed"
+#: apart from an explicit None.
+DEPRECATED = "deprecated"
+
+_ESTIMATOR_NAME_MSG = (
+    "`estimator_name` is deprecated in skae 0.2 and will be removed in 0.4. Use `name` instead."
+)
+
+
+def deprecate_estimator_name(estimator_name, name):
+    """Resolve the deprecated ``estimator_name`` parameter of a Display into ``name``.
+
+    Parameters
+    ----------
+    estimator_name : str or None
+        Value of the deprecated parameter; :data:`DEPRECATED` when it was not passed.
+    name : str or None
+        Value of the ``name`` parameter.
+
+    Returns
+    -------
+    name : str or None
+        ``estimator_name`` if it was passed (with a ``FutureWarning``), ``name`` otherwise.
+    """
+    if isinstance(estimator_name, str) and estimator_name == DEPRECATED:
+        return name
+    if name is not None:
+        raise ValueError(
+            "Cannot pass both `estimator_name` and `name`. `estimator_name` is deprecated in "
+            "skae 0.2 and will be removed in 0.4. Use `name` only."
+        )
+    warnings.warn(_ESTIMATOR_NAME_MSG, FutureWarning, stacklevel=3)
+    return estimator_name
+
+
+class NamedDisplayMixin:
+    """Deprecated ``estimator_name`` attribute of the Displays storing a title as ``name``."""
+
+    @property
+    def estimator_name(self):
+        """Title of the plot (deprecated alias of ``name``).
+
+        .. deprecated:: 0.2
+            ``estimator_name`` is deprecated in skae 0.2 and will be removed in 0.4. Use
+            ``name`` instead.
+        """
+        warnings.warn(_ESTIMATOR_NAME_MSG, FutureWarning, stacklevel=2)
+        return self.name
+
+    @estimator_name.setter
+    def estimator_name(self, value):
+        warnings.warn(_ESTIMATOR_NAME_MSG, FutureWarning, stacklevel=2)
+        self.name = value
 
 
 def check_matplotlib_support(caller_name):

@@ -49,7 +49,7 @@ class FakeAutoencoder(TransformerMixin, BaseEstimator):
         self.pca_ = PCA(n_components=self.n_components, random_state=0).fit(X)
         self.n_features_in_ = self.pca_.n_features_in_
         self.loss_curve_ = [1.0, 0.6, 0.4, 0.35]
-        self.validation_scores_ = [1.1, 0.7, 0.65, 0.66] if self.early_stopping else None
+        self.validation_loss_curve_ = [1.1, 0.7, 0.65, 0.66] if self.early_stopping else None
         self.n_iter_ = len(self.loss_curve_)
         return self
 

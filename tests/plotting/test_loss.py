@@ -18,7 +18,7 @@ def test_from_estimator(fake_ae):
     assert display.ax_.get_title() == "FakeAutoencoder"
     np.testing.assert_allclose(display.line_.get_ydata(), fake_ae.loss_curve_)
     np.testing.assert_allclose(display.line_.get_xdata(), [1, 2, 3, 4])
-    np.testing.assert_allclose(display.validation_line_.get_ydata(), fake_ae.validation_scores_)
+    np.testing.assert_allclose(display.validation_line_.get_ydata(), fake_ae.validation_loss_curve_)
     assert display.best_marker_.get_xdata()[0] == 3
     texts = [t.get_text() for t in display.ax_.get_legend().get_texts()]
     assert texts[:2] == ["training loss", "validation loss"]
@@ -53,7 +53,7 @@ def _history(valid=True):
 def test_history_fallback(digits):
     est = FakeAutoencoder().fit(digits[0])
     est.loss_curve_ = None
-    est.validation_scores_ = None
+    est.validation_loss_curve_ = None
     est.net_ = _Net(_history())
     display = LossCurveDisplay.from_estimator(est)
     np.testing.assert_allclose(display.line_.get_ydata(), [0.9, 0.5, 0.4])
@@ -62,6 +62,14 @@ def test_history_fallback(digits):
     display = LossCurveDisplay.from_history(_history(valid=False), name="net")
     assert display.validation_line_ is None
     assert display.ax_.get_title() == "net"
+
+
+def test_validation_scores_before_0_2(digits):
+    # Estimators predating skae 0.2 store the validation losses as validation_scores_.
+    est = FakeAutoencoder().fit(digits[0])
+    est.validation_scores_ = est.__dict__.pop("validation_loss_curve_")
+    display = LossCurveDisplay.from_estimator(est)
+    np.testing.assert_allclose(display.validation_line_.get_ydata(), est.validation_scores_)
 
 
 def test_errors(pca3):
