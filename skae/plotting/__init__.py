@@ -20,12 +20,14 @@ when something is drawn, so importing this module does not need it.
 """
 
 from ._error import ReconstructionErrorDisplay
+from ._feature_scores import FeatureScoresDisplay
 from ._latent import LatentSpaceDisplay
 from ._loss import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
 from ._traversal import LatentTraversalDisplay, SampleDisplay
 
 __all__ = [
+    "FeatureScoresDisplay",
     "LatentSpaceDisplay",
     "LatentTraversalDisplay",
     "LossCurveDisplay",

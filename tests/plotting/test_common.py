@@ -31,6 +31,7 @@ def test_import_does_not_import_matplotlib():
 def test_public_api():
     assert sorted(skae.plotting.__all__) == sorted(
         [
+            "FeatureScoresDisplay",
             "LatentSpaceDisplay",
             "LatentTraversalDisplay",
             "LossCurveDisplay",
