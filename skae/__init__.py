@@ -6,9 +6,8 @@ from ._outlier import AutoencoderOutlierDetector
 from ._persistence import ModelFileError, ModelVersionWarning, load
 from ._transformer import AutoencoderTransformer
 from ._vae import VariationalAutoencoderTransformer
+from ._version import __version__
 from .exceptions import FitInterruptedWarning
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AutoencoderOutlierDetector",

@@ -27,7 +27,7 @@ from skorch.callbacks import Callback, LRScheduler
 from skorch.hf import AccelerateMixin
 from skorch.net import NeuralNet
 
-from ._base import _AutoencoderNet
+from ._net import _AutoencoderNet
 
 __all__: list[str] = []
 

@@ -227,3 +227,19 @@ def batched_map(fn, X, out: np.ndarray, *, batch_size=INFERENCE_BATCH_SIZE, prep
         res = fn(prepare(X[start:stop]))
         out[start:stop] = res.detach().to("cpu").numpy()
     return out
+
+
+def column_mean_std(X, chunk_rows=65536):
+    """Per-column mean and standard deviation in float64, in chunks (no full-size temporary).
+
+    Zero standard deviations are replaced by 1, as in
+    :class:`~sklearn.preprocessing.StandardScaler`.
+    """
+    mean = X.mean(axis=0, dtype=np.float64)
+    sq = np.zeros_like(mean)
+    for start in range(0, X.shape[0], chunk_rows):
+        diff = X[start : start + chunk_rows].astype(np.float64) - mean
+        sq += np.einsum("ij,ij->j", diff, diff)
+    std = np.sqrt(sq / X.shape[0])
+    std[std < 10 * np.finfo(np.float64).eps] = 1.0
+    return mean, std

@@ -2,16 +2,16 @@
 # Authors: The skae developers
 """Export a fitted estimator's network to ONNX, with skae's input scaling inside the graph.
 
-The graph computes exactly what the estimator does on float32 input:
+The graph computes exactly what the estimator does on float32 input, because
+it is the estimator's own module (which holds the input scaling as buffers):
 
-* ``part="encoder"``: ``X -> (X - mean_) / scale_ -> encode -> Z`` (``transform``),
-* ``part="decoder"``: ``Z -> decode (incl. output activation) -> * scale_ + mean_``
+* ``part="encoder"``: ``X -> module.encode -> Z`` (``transform``),
+* ``part="decoder"``: ``Z -> module.decode -> X_reconstructed``
   (``inverse_transform``),
 * ``part="autoencoder"``: both, ``X -> reconstruction``
-  (``inverse_transform(transform(X))``),
+  (``inverse_transform(transform(X))``).
 
-where the standardisation steps are present only when the estimator
-standardises (``mean_`` is not None). The batch axis is dynamic.
+The batch axis is dynamic.
 
 The legacy TorchScript-based exporter of :func:`torch.onnx.export`
 (``dynamo=False``) is used: it needs only the ``onnx`` package, while the
@@ -32,7 +32,9 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._persistence import _atomic_write, _unwrap
+from ._base import BaseAutoencoder
+from ._files import atomic_write
+from ._version import __version__
 
 __all__ = ["PARTS", "to_onnx"]
 
@@ -49,28 +51,19 @@ PARTS = {
 
 
 class _ExportWrapper(nn.Module):
-    """The estimator's computation for one ``part``, with the scaling as buffers."""
+    """The estimator's computation for one ``part`` of its module."""
 
-    def __init__(self, module, part, mean=None, scale=None):
+    def __init__(self, module, part):
         super().__init__()
         self.module = module
         self.part = part
-        self.standardize = mean is not None
-        if self.standardize:
-            self.register_buffer("shift", torch.as_tensor(mean, dtype=torch.float32))
-            self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
 
     def forward(self, x):
         if self.part != "decoder":
-            if self.standardize:
-                x = (x - self.shift) / self.scale
             x = self.module.encode(x)
             if self.part == "encoder":
                 return x
-        x = self.module.decode(x)
-        if self.standardize:
-            x = x * self.scale + self.shift
-        return x
+        return self.module.decode(x)
 
 
 def _torch_max_opset():
@@ -194,10 +187,6 @@ AutoencoderOutlierDetector
     """
     import onnx
 
-    import skae
-
-    from ._base import BaseAutoencoder
-
     if part not in PARTS:
         raise ValueError(f"part must be one of {sorted(PARTS)}, got {part!r}.")
     if not isinstance(estimator, BaseAutoencoder):
@@ -206,8 +195,8 @@ AutoencoderOutlierDetector
     opset = _check_opset(opset)
 
     # A CPU float32 copy in eval mode: the estimator itself is left untouched.
-    module = copy.deepcopy(_unwrap(estimator.net_.module_)).to("cpu", torch.float32).eval()
-    wrapper = _ExportWrapper(module, part, estimator.mean_, estimator.scale_).eval()
+    module = copy.deepcopy(estimator._bare_module()).to("cpu", torch.float32).eval()
+    wrapper = _ExportWrapper(module, part).eval()
     n_in = estimator.n_components_ if part == "decoder" else estimator.n_features_in_
     input_name, output_name = PARTS[part]
     example = torch.zeros(2, n_in, dtype=torch.float32)
@@ -231,11 +220,11 @@ AutoencoderOutlierDetector
 
     model = onnx.load_from_string(buffer.getvalue())
     model.producer_name = "skae"
-    model.producer_version = skae.__version__
+    model.producer_version = __version__
     meta = {
         "skae_class": type(estimator).__name__,
         "skae_part": part,
-        "skae_version": skae.__version__,
+        "skae_version": __version__,
         "n_features_in": str(estimator.n_features_in_),
         "n_components": str(estimator.n_components_),
     }
@@ -244,5 +233,5 @@ AutoencoderOutlierDetector
         entry.key, entry.value = key, value
     onnx.checker.check_model(model)
     data = model.SerializeToString()
-    _atomic_write(path, lambda f: f.write(data))
+    atomic_write(path, lambda f: f.write(data))
     return Path(path)

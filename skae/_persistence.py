@@ -2,7 +2,7 @@
 # Authors: The skae developers
 """Save and load fitted estimators without pickle: JSON + safetensors in one zip file.
 
-File format (``format_version`` 1)
+File format (``format_version`` 2)
 ----------------------------------
 A zip archive (any file name; ``.zip`` is conventional) holding exactly two
 members:
@@ -10,11 +10,10 @@ members:
 ``config.json``
     UTF-8 JSON object::
 
-        {"format": "skae", "format_version": 1,
+        {"format": "skae", "format_version": 2,
          "class": "AutoencoderTransformer",
          "params": {...},    # get_params(deep=False)
-         "fitted": {...},    # n_features_in_, mean_, scale_, loss_curve_, offset_, ...
-         "build": {"noise_range": null or [low, high], "batch_size": int},
+         "fitted": {...},    # n_features_in_, hidden_layer_sizes_, loss_curve_, offset_, ...
          "versions": {"skae": ..., "torch": ..., "sklearn": ..., "skorch": ...,
                       "numpy": ..., "safetensors": ...}}
 
@@ -24,13 +23,18 @@ members:
     (dtypes from a fixed list of numeric dtypes, plus ``object`` for arrays of
     strings such as ``feature_names_in_``). Floats are written with
     :func:`repr`, so they round-trip bit for bit. A ``torch.device`` given
-    as ``device`` parameter is stored as its string. ``build`` holds what
-    ``fit`` computed from the training data to build the network (the
-    salt-and-pepper noise range) and skorch's batch size.
+    as ``device`` parameter is stored as its string. The fitted scalars are
+    all the estimator needs to build its network again (its
+    ``_build_module`` reads only fitted attributes); every data-derived
+    array (the input standardisation, the PCA path) is part of the network.
 
 ``model.safetensors``
-    The network's ``state_dict`` (``net_.module_``), written by
-    :func:`safetensors.torch.save`.
+    The network's ``state_dict`` (``net_.module_``, its scaling buffers
+    included), written by :func:`safetensors.torch.save`.
+
+Files of ``format_version`` 1 (skae 0.1) are read too: their ``mean_`` /
+``scale_`` become the network's scaling buffers and their ``build`` section
+the fitted ``noise_range_`` and ``batch_size_``.
 
 Security
 --------
@@ -63,7 +67,7 @@ the weights and parameters are loaded as saved, but results may differ
 slightly if the libraries changed their numerics.
 
 What is not saved: the optimizer's state and skorch's ``net_.history`` (the
-curves are kept as ``loss_curve_`` and ``validation_scores_``). A loaded
+curves are kept as ``loss_curve_`` and ``validation_loss_curve_``). A loaded
 estimator transforms exactly like the saved one; ``warm_start``/
 ``partial_fit`` training continues from the saved weights with a fresh
 optimizer.
@@ -71,12 +75,9 @@ optimizer.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import math
 import os
-import secrets
 import warnings
 import zipfile
 from numbers import Integral, Real
@@ -86,10 +87,15 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import BaseAutoencoder
+from ._device import resolve_device
+from ._files import atomic_write
+from ._version import __version__
+
 __all__ = ["FORMAT_VERSION", "ModelFileError", "ModelVersionWarning", "load", "save"]
 
 #: Version of the file format written by :func:`save` (and the newest :func:`load` reads).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _CONFIG = "config.json"
 _WEIGHTS = "model.safetensors"
@@ -103,6 +109,8 @@ _CLASSES = {
     "VariationalAutoencoderTransformer": "skae._vae",
     "AutoencoderOutlierDetector": "skae._outlier",
 }
+#: Their fitted scalars added after format 1, with the value format-1 files imply.
+_V1_DEFAULTS = {"init_": "random"}
 
 _DTYPES = frozenset(
     {
@@ -132,15 +140,17 @@ _FITTED = frozenset(
         "feature_names_in_",
         "output_activation_",
         "loss_",
-        "mean_",
-        "scale_",
+        "hidden_layer_sizes_",
+        "input_shape_",
+        "noise_range_",
+        "batch_size_",
         "device_",
         "n_iter_",
         "loss_curve_",
-        "validation_scores_",
+        "validation_loss_curve_",
     }
 )
-_FITTED_EXTRA = {"AutoencoderOutlierDetector": frozenset({"offset_"})}
+_FITTED_EXTRA = {"AutoencoderOutlierDetector": frozenset({"offset_", "calibration_scores_"})}
 _OUTPUT_ACTIVATIONS = frozenset({"sigmoid", "tanh", "identity", "clip"})
 _LOSSES = frozenset({"mse", "bce"})
 # Why a parameter may hold a Python object, for the error message.
@@ -295,21 +305,19 @@ def _classes_allowed():
 
 
 def _resolve_class(name):
-    """Look ``name`` up in the fixed allow-list only; never import anything else."""
-    from ._base import BaseAutoencoder
+    """Look ``name`` up in the fixed allow-list only; never import anything.
 
+    The classes register themselves with :class:`BaseAutoencoder` when their
+    module is imported (``import skae`` imports them all); a class of that
+    name defined elsewhere (a user's subclass) is refused.
+    """
     if not isinstance(name, str) or name not in _CLASSES:
         raise ModelFileError(
             f"Unknown estimator class {name!r:.80}; skae loads only {_classes_allowed()}."
         )
-    try:
-        cls = getattr(importlib.import_module(_CLASSES[name]), name)
-    except (ImportError, AttributeError):
-        raise ModelFileError(
-            f"Estimator class {name!r} is not available in this version of skae."
-        ) from None
-    if not (isinstance(cls, type) and issubclass(cls, BaseAutoencoder)):  # pragma: no cover
-        raise ModelFileError(f"{name!r} is not a skae estimator.")
+    cls = BaseAutoencoder._registry.get(name)
+    if cls is None or cls.__module__ != _CLASSES[name]:
+        raise ModelFileError(f"Estimator class {name!r} is not available in this version of skae.")
     return cls
 
 
@@ -318,10 +326,8 @@ def _versions():
     import sklearn
     import skorch
 
-    import skae
-
     return {
-        "skae": skae.__version__,
+        "skae": __version__,
         "torch": torch.__version__,
         "sklearn": sklearn.__version__,
         "skorch": skorch.__version__,
@@ -371,42 +377,6 @@ def _read_capped(f, limit, what):
         if len(data) > limit:
             raise ModelFileError(f"{what} holds more than {limit} bytes.")
     return data
-
-
-def _atomic_write(path, write):
-    """Call ``write(fileobj)`` on a temporary file next to ``path``, then rename it over ``path``.
-
-    The temporary file is created with ``os.open(..., 0o666)`` so the final file
-    gets the usual permissions (umask applied). On any error it is removed,
-    so ``path`` is either the old file (or absent) or the complete new one.
-    """
-    path = Path(path)
-    directory = path.parent
-    tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename durable (POSIX)
-        try:
-            dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:  # pragma: no cover
-            return
-        try:
-            os.fsync(dfd)
-        except OSError:  # pragma: no cover
-            pass
-        finally:
-            os.close(dfd)
 
 
 def _zipinfo(name, compress):
@@ -473,8 +443,6 @@ AutoencoderOutlierDetector
     """
     from safetensors.torch import save as st_save
 
-    from ._base import BaseAutoencoder
-
     if not isinstance(estimator, BaseAutoencoder):
         raise TypeError(f"save expects a skae estimator, got {type(estimator).__name__}.")
     check_is_fitted(estimator)
@@ -511,11 +479,6 @@ AutoencoderOutlierDetector
             ) from None
 
     module = _unwrap(estimator.net_.module_)
-    noise = getattr(module, "noise", None)
-    noise_range = None
-    if noise is not None and hasattr(noise, "low") and hasattr(noise, "high"):
-        noise_range = [float(noise.low), float(noise.high)]
-
     state = {
         k: v.detach().to("cpu", copy=True).contiguous() for k, v in module.state_dict().items()
     }
@@ -532,7 +495,6 @@ AutoencoderOutlierDetector
         "class": name,
         "params": params,
         "fitted": fitted,
-        "build": {"noise_range": noise_range, "batch_size": int(estimator.net_.batch_size)},
         "versions": _versions(),
     }
     try:
@@ -547,7 +509,7 @@ AutoencoderOutlierDetector
             zf.writestr(_zipinfo(_CONFIG, compress=True), text.encode("utf-8"))
             zf.writestr(_zipinfo(_WEIGHTS, compress=False), weights)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return Path(path)
 
 
@@ -669,13 +631,15 @@ def _parse_config(raw, path):
             f"{path} uses file format version {version}, newer than the version "
             f"{FORMAT_VERSION} this skae reads. Upgrade skae to load it."
         )
-    expected = {"format", "format_version", "class", "params", "fitted", "build", "versions"}
+    expected = {"format", "format_version", "class", "params", "fitted", "versions"}
+    if version == 1:
+        expected.add("build")
     if set(config) != expected:
         raise ModelFileError(
             f"{path}: {_CONFIG} must have exactly the keys {sorted(expected)}, "
             f"got {sorted(config)!r:.200}."
         )
-    for key in ("params", "fitted", "build", "versions"):
+    for key in expected - {"format", "format_version", "class"}:
         if not isinstance(config[key], dict):
             raise ModelFileError(f"{path}: {key!r} must be a JSON object.")
     return config
@@ -726,13 +690,55 @@ def _build_estimator(cls, raw_params, path):
     return estimator
 
 
+def _from_format_1(estimator, config, path):
+    """A format-1 file's fitted section in format 2, and its scaling constants.
+
+    skae 0.1 kept the standardisation as ``mean_``/``scale_`` attributes and
+    what ``fit`` derived to build the network in a ``build`` section; it had
+    no PCA start (``init_``) and no ``n_components_`` (``n_components`` was
+    used). Returns ``(fitted, (mean, scale) or None)``.
+    """
+    raw = dict(config["fitted"])
+    noise_range, batch_size = _build_section(config["build"], path)
+    try:
+        hidden, input_shape = estimator._check_structure()
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: the parameters describe no valid network: {exc}") from None
+    raw.setdefault("n_components_", estimator.n_components)
+    for key, value in _V1_DEFAULTS.items():
+        raw.setdefault(key, value)
+    raw["hidden_layer_sizes_"] = _to_json(tuple(hidden), "hidden_layer_sizes_")
+    raw["input_shape_"] = _to_json(input_shape, "input_shape_")
+    raw["noise_range_"] = _to_json(noise_range, "noise_range_")
+    raw["batch_size_"] = batch_size if batch_size is not None else 128
+    if "validation_scores_" in raw:
+        raw["validation_loss_curve_"] = raw.pop("validation_scores_")
+    mean = _from_json(raw.pop("mean_", None), "fitted attribute 'mean_'")
+    scale = _from_json(raw.pop("scale_", None), "fitted attribute 'scale_'")
+    n = raw.get("n_features_in_")
+
+    def is_vector(v, positive=False):
+        return (
+            isinstance(v, np.ndarray)
+            and v.dtype.kind == "f"
+            and v.shape == (n,)
+            and bool(np.all(np.isfinite(v)))
+            and (not positive or bool(np.all(v > 0)))
+        )
+
+    if (mean is None) != (scale is None) or not (
+        mean is None or (is_vector(mean) and is_vector(scale, positive=True))
+    ):
+        raise ModelFileError(
+            f"{path}: mean_ and scale_ must both be None or both hold {n} finite floats "
+            "(scale_ positive)."
+        )
+    return raw, None if mean is None else (mean, scale)
+
+
 def _restore_fitted(estimator, raw, path):
     cls = type(estimator)
     names = _fitted_names(cls)
-    # Files written by skae 0.1.0 predate these two attributes: every network was
-    # then randomly initialised, with n_components codes (the weights are still
-    # checked against the network this describes).
-    raw = {"init_": "random", "n_components_": estimator.n_components, **raw}
     for key in raw:
         if key not in names:
             raise ModelFileError(
@@ -768,19 +774,29 @@ def _restore_fitted(estimator, raw, path):
     need("device_", lambda v: isinstance(v, str), "a device name")
     need("n_iter_", lambda v: is_int(v) and v >= 0, "a non-negative int")
 
-    def is_vector(v, positive=False):
-        return (
-            isinstance(v, np.ndarray)
-            and v.dtype.kind == "f"
-            and v.shape == (n,)
-            and bool(np.all(np.isfinite(v)))
-            and (not positive or bool(np.all(v > 0)))
-        )
-
-    need("mean_", lambda v: v is None or is_vector(v), f"None or {n} finite floats")
-    need("scale_", lambda v: v is None or is_vector(v, True), f"None or {n} positive floats")
-    if (fitted["mean_"] is None) != (fitted["scale_"] is None):
-        raise ModelFileError(f"{path}: mean_ and scale_ must both be set or both be None.")
+    need(
+        "hidden_layer_sizes_",
+        lambda v: isinstance(v, tuple) and all(is_int(h) and h >= 1 for h in v),
+        "a tuple of positive ints",
+    )
+    need(
+        "input_shape_",
+        lambda v: (
+            v is None
+            or (isinstance(v, tuple) and len(v) == 3 and all(is_int(h) and h >= 1 for h in v))
+        ),
+        "None or (channels, height, width)",
+    )
+    need(
+        "noise_range_",
+        lambda v: (
+            isinstance(v, tuple)
+            and len(v) == 2
+            and all(isinstance(h, float) and math.isfinite(h) for h in v)
+        ),
+        "a (low, high) tuple of finite floats",
+    )
+    need("batch_size_", lambda v: is_int(v) and v >= 1, "a positive int")
     need(
         "feature_names_in_",
         lambda v: (
@@ -788,13 +804,29 @@ def _restore_fitted(estimator, raw, path):
         ),
         f"None or {n} strings",
     )
-    for key in ("loss_curve_", "validation_scores_"):
+    for key in ("loss_curve_", "validation_loss_curve_"):
         if fitted.get(key) is not None and not (
             isinstance(fitted[key], list) and all(isinstance(v, float) for v in fitted[key])
         ):
             raise ModelFileError(f"{path}: {key} must be a list of floats.")
     if "offset_" in names:
         need("offset_", lambda v: isinstance(v, float) and math.isfinite(v), "a finite float")
+    if "calibration_scores_" in names:
+        need(
+            "calibration_scores_",
+            lambda v: (
+                v is None
+                or (
+                    isinstance(v, np.ndarray)
+                    and v.dtype == np.float64
+                    and v.ndim == 1
+                    and v.size >= 1
+                    and bool(np.all(np.isfinite(v)))
+                    and bool(np.all(np.diff(v) >= 0))
+                )
+            ),
+            "None or a sorted 1-D array of finite float64 scores",
+        )
 
     for key, value in fitted.items():
         if key == "feature_names_in_" and value is None:
@@ -803,8 +835,6 @@ def _restore_fitted(estimator, raw, path):
 
 
 def _target_device(saved, requested):
-    from ._base import resolve_device
-
     if requested is not None:
         return resolve_device(requested).type
     if saved == "cuda" and torch.cuda.is_available():
@@ -904,40 +934,41 @@ AutoencoderOutlierDetector
         _check_versions(config["versions"], path)
         cls = _resolve_class(config["class"])
         estimator = _build_estimator(cls, config["params"], path)
-        _restore_fitted(estimator, config["fitted"], path)
-        noise_range, batch_size = _build_section(config["build"], path)
-        try:
-            hidden, input_shape = estimator._check_structure()
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(
-                f"{path}: the parameters describe no valid network: {exc}"
-            ) from None
+        fitted, scaling = config["fitted"], None
+        if config["format_version"] == 1:
+            fitted, scaling = _from_format_1(estimator, config, path)
+        _restore_fitted(estimator, fitted, path)
         # Describe the network on the "meta" device first (no memory, no RNG): the
         # weights are checked against it before anything real is allocated.
         with torch.random.fork_rng(devices=[]), torch.device("meta"):
             try:
-                probe = _call_build_net(estimator, input_shape, hidden, noise_range).module
+                probe = estimator._build_module()
             except (TypeError, ValueError, RuntimeError) as exc:
                 raise ModelFileError(f"{path}: cannot build the network: {exc}") from None
-        expected = _unwrap(probe).state_dict() if isinstance(probe, torch.nn.Module) else None
+        expected = _unwrap(probe).state_dict()
+        if scaling is not None or config["format_version"] == 1:
+            # format 1 kept the scaling outside the network
+            expected = {k: v for k, v in expected.items() if not k.startswith("scaler.")}
         tensors = _load_tensors(archive.read_weights(expected), path)
-    if expected is not None:
-        _check_tensors(tensors, expected, path)
+    _check_tensors(tensors, expected, path)
     bad = _non_finite(tensors)
     if bad:
         raise ModelFileError(f"{path}: the weights {bad[:5]!r:.200} hold NaN or infinite values.")
+    if config["format_version"] == 1:
+        n = estimator.n_features_in_
+        shift, scale = scaling if scaling is not None else (np.zeros(n), np.ones(n))
+        tensors["scaler.shift"] = torch.as_tensor(shift, dtype=torch.float32)
+        tensors["scaler.scale"] = torch.as_tensor(scale, dtype=torch.float32)
 
     estimator.device_ = _target_device(estimator.device_, device)
     devices = [torch.device(estimator.device_)] if estimator.device_ == "cuda" else []
     # Building initialises random weights (overwritten below): keep the global RNG as is.
     with torch.random.fork_rng(devices=devices, device_type=estimator.device_):
         try:
-            estimator.net_ = _call_build_net(estimator, input_shape, hidden, noise_range)
+            estimator.net_ = estimator._build_net(estimator._build_module())
             estimator.net_.initialize()
         except (TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"{path}: cannot build the network: {exc}") from None
-    if batch_size is not None:
-        estimator.net_.batch_size = batch_size
     module = _unwrap(estimator.net_.module_)
     _check_tensors(tensors, module.state_dict(), path)
     with torch.no_grad():
@@ -971,29 +1002,3 @@ def _build_section(build, path):
         raise ModelFileError(f"{path}: malformed 'build' section.")
     noise_range = (0.0, 1.0) if noise_range is None else tuple(map(float, noise_range))
     return noise_range, batch_size
-
-
-def _call_build_net(estimator, input_shape, hidden, noise_range):
-    """Call ``estimator._build_net`` as ``_fit`` does, passing its arguments by name.
-
-    ``n_train`` (the number of training rows, which may size the batches) is
-    unknown here; the saved batch size is set on the net afterwards.
-    """
-    known = {
-        "input_shape": input_shape,
-        "hidden_layer_sizes": hidden,
-        "noise_range": noise_range,
-        "n_train": 1,
-    }
-    kwargs = {}
-    for name, param in inspect.signature(estimator._build_net).parameters.items():
-        if name in known:
-            kwargs[name] = known[name]
-        elif param.default is param.empty and param.kind not in (
-            param.VAR_POSITIONAL,
-            param.VAR_KEYWORD,
-        ):
-            raise RuntimeError(  # pragma: no cover - guards against an API change
-                f"skae._persistence does not know the argument {name!r} of _build_net."
-            )
-    return estimator._build_net(**kwargs)

@@ -9,11 +9,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
 from ._docs import COMMON_ATTRIBUTES_DOC, COMMON_PARAMS_DOC
+from ._io import IOMixin
 
 __all__ = ["AutoencoderTransformer"]
 
 
-class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder):
+class AutoencoderTransformer(
+    IOMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
+):
     __doc__ = (
         """Autoencoder for dimensionality reduction, trained through skorch.
 

@@ -68,8 +68,6 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
     """
     )
 
-    _variational = True
-
     _parameter_constraints: dict = {
         **AutoencoderTransformer._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
@@ -155,6 +153,19 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
             n_jobs=n_jobs,
         )
         self.beta = beta
+
+    # Hooks of BaseAutoencoder: what makes this autoencoder variational.
+    def _anchorable(self):
+        return False  # the anchored module is deterministic
+
+    def _module_options(self):
+        return {"variational": True}
+
+    def _code_width(self):
+        return 2 * self.n_components_  # posterior means and log-variances
+
+    def _log_terms(self):
+        return ["reconstruction", "kl", *super()._log_terms()]
 
     def _criterion_options(self):
         return {"beta": self.beta}

@@ -86,11 +86,13 @@ def test_standardisation_is_in_the_graph(fitted, tmp_path):
     )
     X = _data("wide", n=7).astype(np.float32)
     np.testing.assert_allclose(out, est.inverse_transform(est.transform(X)), **TOL)
-    # The network alone, fed raw rows, gives something else entirely: the graph
-    # really holds the standardisation and its inverse.
+    # The network alone (the module's parts without its scaler), fed raw rows,
+    # gives something else entirely: the graph really holds the standardisation
+    # and its inverse.
     module = est.net_.module_
     with torch.no_grad():
-        raw = module.decode(module.encode(torch.from_numpy(X))).numpy()
+        raw = module.output_activation(module.decoder(module.encoder(torch.from_numpy(X))))
+        raw = raw.numpy()
     assert np.abs(out - raw).max() > 1.0
 
 

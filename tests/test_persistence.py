@@ -178,13 +178,17 @@ def test_file_layout(saved):
         config = json.loads(zf.read("config.json"))
         tensors = st_load(zf.read("model.safetensors"))
     assert config["format"] == "skae"
-    assert config["format_version"] == FORMAT_VERSION == 1
+    assert config["format_version"] == FORMAT_VERSION == 2
     assert config["class"] == "AutoencoderTransformer"
     assert config["params"]["hidden_layer_sizes"] == {"__tuple__": [16]}
     assert config["params"]["n_components"] == 3
     assert config["fitted"]["n_features_in_"] == 6
     assert config["fitted"]["feature_names_in_"] is None
-    assert config["fitted"]["mean_"] is None
+    assert "mean_" not in config["fitted"] and "build" not in config
+    assert config["fitted"]["hidden_layer_sizes_"] == {"__tuple__": [16]}
+    # the scaling is part of the network (the identity here: [0, 1] data)
+    assert torch.equal(tensors["scaler.shift"], torch.zeros(6))
+    assert torch.equal(tensors["scaler.scale"], torch.ones(6))
     assert config["fitted"]["output_activation_"] == "sigmoid"
     assert set(config["versions"]) >= {"skae", "torch", "sklearn", "skorch", "numpy"}
     assert all(t.dtype == torch.float32 for t in tensors.values())
@@ -417,7 +421,7 @@ def _delete(*keys):
     "edit, match",
     [
         (_set("format", "pickle"), "format != 'skae'"),
-        (_set("format_version", 2), "newer than the version 1"),
+        (_set("format_version", 3), "newer than the version 2"),
         (_set("format_version", "1"), "invalid format_version"),
         (_set("class", "os.system"), "Unknown estimator class 'os.system'"),
         (_set("class", "BaseAutoencoder"), "Unknown estimator class"),
@@ -428,14 +432,19 @@ def _delete(*keys):
         (_set("params", "activation", "os.system"), "invalid parameter"),
         (_set("params", "encoder", {"module": "os", "name": "system"}), "invalid parameter"),
         (_set("params", "encoder", {"__reduce__": ["os.system", ["ls"]]}), "unknown tagged"),
-        (_set("params", "hidden_layer_sizes", {"__tuple__": ["a"]}), "no valid network"),
-        (_set("params", "hidden_layer_sizes", {"__tuple__": [32]}), "needs .* bytes"),
+        # the network is built from the fitted attributes (as after fit)
+        (_set("fitted", "hidden_layer_sizes_", {"__tuple__": ["a"]}), "hidden_layer_sizes_"),
+        (_set("fitted", "hidden_layer_sizes_", {"__tuple__": [0]}), "hidden_layer_sizes_"),
+        (_set("fitted", "hidden_layer_sizes_", {"__tuple__": [32]}), "needs .* bytes"),
+        (_set("fitted", "input_shape_", {"__tuple__": [1, 2]}), "input_shape_"),
+        (_set("fitted", "noise_range_", {"__tuple__": [0.0]}), "noise_range_"),
+        (_set("fitted", "batch_size_", 0), "batch_size_"),
         # the network's code size is the fitted n_components_ (the parameter may
         # have been changed after fit, as on any fitted estimator)
         (_set("fitted", "n_components_", 4), SHAPES),
         (_set("fitted", "n_components_", 0), "n_components_"),
         (_set("params", "batch_norm", True), SHAPES),
-        (_set("params", "hidden_layer_sizes", {"__tuple__": [8, 8]}), "missing"),
+        (_set("fitted", "hidden_layer_sizes_", {"__tuple__": [8, 8]}), "missing"),
         (_set("fitted", "n_features_in_", 10**12), "needs .* bytes"),
         (_set("params", "tol", {"__scalar__": "x", "dtype": "float64"}), "malformed scalar"),
         (_set("params", "tol", {"__scalar__": 1, "dtype": "object"}), "malformed scalar"),
@@ -450,12 +459,13 @@ def _delete(*keys):
         (_delete("fitted", "loss_"), "'loss_'"),
         (_set("fitted", "loss_", ["mse"]), "'loss_'"),
         (_set("fitted", "output_activation_", "exec"), "output_activation_"),
+        (_set("fitted", "mean_", None), "'mean_' is not a fitted attribute"),
         (
-            _set("fitted", "mean_", {"__ndarray__": [0.0], "dtype": "float64", "shape": [1]}),
-            "mean_",
-        ),
-        (
-            _set("fitted", "mean_", {"__ndarray__": [[0.0]], "dtype": "float64", "shape": [6]}),
+            _set(
+                "fitted",
+                "feature_names_in_",
+                {"__ndarray__": ["a"], "dtype": "object", "shape": [6]},
+            ),
             "declared",
         ),
         (
@@ -467,8 +477,7 @@ def _delete(*keys):
             "strings",
         ),
         (_set("fitted", "loss_curve_", ["a"]), "loss_curve_"),
-        (_set("build", "noise_range", "x"), "build"),
-        (_set("build", "code", "x"), "build"),
+        (_set("build", {}), "exactly the keys"),  # format 1 only
         (_set("versions", "skae", "1.0.0"), "different major version"),
         (_delete("versions", "skae"), "skae version"),
         (_set("versions", {}), "skae version"),
@@ -659,7 +668,7 @@ def test_read_capped_stops_at_the_limit():
 
 def test_weights_declared_beyond_the_file_are_refused(saved, tmp_path):
     """Stored weights whose declared size exceeds the file allocate nothing for them."""
-    big = _tamper(saved, tmp_path, _set("params", "hidden_layer_sizes", {"__tuple__": [2**24]}))
+    big = _tamper(saved, tmp_path, _set("fitted", "hidden_layer_sizes_", {"__tuple__": [2**24]}))
     with pytest.raises(ModelFileError, match=r"needs (\d+) bytes") as excinfo:
         load(big)
     needed = int(re.search(r"needs (\d+) bytes", str(excinfo.value)).group(1))
@@ -792,17 +801,70 @@ def test_public_methods_save_load_and_to_onnx(tmp_path):
         skae.load(onnx_path)
 
 
-def test_files_of_skae_0_1_load(fitted, tmp_path):
-    # skae 0.1.0 wrote neither init_ (its networks were all randomly initialised) nor
-    # n_components_ (the parameter was read after fit).
-    path = save(fitted["unit"], tmp_path / "m.zip")
-    old = _tamper(
-        path, tmp_path, lambda c: [c["fitted"].pop(k) for k in ("init_", "n_components_")]
-    )
+def _as_format_1(path, tmp_path):
+    """The file skae 0.1 wrote for the same model as ``path`` (format 1).
+
+    It kept the standardisation as ``mean_``/``scale_`` in ``fitted`` (not in
+    the weights), what ``fit`` derived to build the network in a ``build``
+    section, named the validation losses ``validation_scores_``, and had
+    neither ``init_`` nor ``n_components_``.
+    """
+    members = _members(path)
+    config = json.loads(members["config.json"])
+    tensors = st_load(members["model.safetensors"])
+    fitted = config["fitted"]
+    shift, scale = tensors.pop("scaler.shift"), tensors.pop("scaler.scale")
+    identity = bool((shift == 0).all() and (scale == 1).all())
+
+    def array(t):
+        return {"__ndarray__": t.double().tolist(), "dtype": "float64", "shape": [t.numel()]}
+
+    fitted["mean_"] = None if identity else array(shift)
+    fitted["scale_"] = None if identity else array(scale)
+    noise_range = fitted.pop("noise_range_")["__tuple__"]
+    config["build"] = {"noise_range": noise_range, "batch_size": fitted.pop("batch_size_")}
+    for key in ("hidden_layer_sizes_", "input_shape_", "init_", "n_components_"):
+        fitted.pop(key)
+    fitted["validation_scores_"] = fitted.pop("validation_loss_curve_")
+    config["format_version"] = 1
+    members["config.json"] = json.dumps(config).encode()
+    members["model.safetensors"] = st_save(tensors)
+    return _write_zip(tmp_path / "format1.zip", members)
+
+
+@pytest.mark.parametrize("kind", ["unit", "vae"])  # random starts; the VAE standardises
+def test_files_of_skae_0_1_load(fitted, tmp_path, kind):
+    est = fitted[kind]
+    old = _as_format_1(save(est, tmp_path / "m.zip"), tmp_path)
     loaded = load(old)
-    assert (loaded.init_, loaded.n_components_) == ("random", 3)
-    _assert_same(fitted["unit"], loaded, _unit_data())
-    # an anchored network is not a 0.1 file: without init_ its weights do not fit
-    path = save(fitted["anchored-unit"], tmp_path / "a.zip")
+    assert (loaded.init_, loaded.n_components_) == ("random", est.n_components)
+    assert loaded.validation_loss_curve_ == est.validation_loss_curve_
+    if kind == "vae":  # mean_/scale_ became the network's scaling buffers
+        np.testing.assert_allclose(loaded.mean_, est.mean_, rtol=1e-7)
+    _assert_same(est, loaded, _unit_data() if kind == "unit" else _wide_data())
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (_set("build", "noise_range", "x"), "build"),
+        (_set("build", "code", "x"), "build"),
+        (_delete("build"), "exactly the keys"),
+        (
+            _set("fitted", "mean_", {"__ndarray__": [0.0], "dtype": "float64", "shape": [1]}),
+            "mean_",
+        ),
+        (_set("fitted", "scale_", None), "mean_ and scale_"),
+    ],
+)
+def test_tampered_format_1_files(fitted, tmp_path, edit, match):
+    old = _as_format_1(save(fitted["vae"], tmp_path / "m.zip"), tmp_path)
+    with pytest.raises(ModelFileError, match=match):
+        load(_tamper(old, tmp_path, edit))
+
+
+def test_anchored_networks_are_not_format_1(fitted, tmp_path):
+    # skae 0.1 had no PCA start: an anchored network's weights do not fit its network
+    old = _as_format_1(save(fitted["anchored-unit"], tmp_path / "a.zip"), tmp_path)
     with pytest.raises(ModelFileError, match=SHAPES):
-        load(_tamper(path, tmp_path, _delete("fitted", "init_")))
+        load(old)

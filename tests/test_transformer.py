@@ -24,7 +24,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from skae import AutoencoderTransformer
-from skae._base import _clearly_better
+from skae._net import clearly_better as _clearly_better
 from skae.nn import (
     AnchoredDecoder,
     AnchoredEncoder,

@@ -20,6 +20,7 @@ from ._layers import (
     make_noise,
 )
 from ._mlp import MLP, MLPDecoder, MLPEncoder
+from ._scaling import Standardize
 
 __all__ = [
     "ACTIVATIONS",
@@ -36,6 +37,7 @@ __all__ = [
     "MLPEncoder",
     "MaskingNoise",
     "SaltAndPepperNoise",
+    "Standardize",
     "VariationalAutoencoder",
     "build_autoencoder",
     "conv_output_shapes",

@@ -13,12 +13,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._anchored import AnchoredDecoder, AnchoredEncoder, pca_init_
+from ._scaling import Standardize
 
 __all__ = ["Autoencoder", "AutoencoderLoss", "VariationalAutoencoder"]
 
 
 class Autoencoder(nn.Module):
-    """An encoder, a decoder, an optional input corruption and an output activation.
+    """An encoder, a decoder, optional input scaling and corruption, and an output activation.
 
     Parameters
     ----------
@@ -33,12 +34,18 @@ class Autoencoder(nn.Module):
     noise : torch.nn.Module, default=None
         Corruption applied to the input in training mode only (e.g.
         :class:`~skae.nn.GaussianNoise`); ``None`` means no corruption.
+    scaler : Standardize, default=None
+        Input scaling (e.g. the training data's standardisation), held as
+        buffers: :meth:`encode` scales its input and :meth:`decode` unscales
+        its output, so both work in the data's own units. ``None`` means no
+        scaling.
 
     Notes
     -----
     :meth:`forward` returns ``(logits, z)`` so that a loss can use either the
     logits (binary cross-entropy) or the activated output, and penalise the
-    code ``z``.
+    code ``z``. It works in the scaled space: compare its output with
+    :meth:`scale_input` of the input.
 
     Examples
     --------
@@ -58,6 +65,7 @@ class Autoencoder(nn.Module):
         decoder: nn.Module,
         output_activation: nn.Module | None = None,
         noise: nn.Module | None = None,
+        scaler: Standardize | None = None,
     ) -> None:
         super().__init__()
         self.noise = noise if noise is not None else nn.Identity()
@@ -66,13 +74,22 @@ class Autoencoder(nn.Module):
         self.output_activation = (
             output_activation if output_activation is not None else nn.Identity()
         )
+        self.scaler = scaler
+
+    def scale_input(self, x: Tensor) -> Tensor:
+        """``x`` in the space the network works in (scaled by :attr:`scaler`, if any)."""
+        return x if self.scaler is None else self.scaler(x)
+
+    def unscale_output(self, x: Tensor) -> Tensor:
+        """Rows of the network's space back in the data's units."""
+        return x if self.scaler is None else self.scaler.inverse(x)
 
     @torch.no_grad()
     def init_output_bias(self, mean: Tensor) -> bool:
         """Start reconstructions at the data mean (PCA's zero-component solution).
 
-        Sets the decoder's output bias so that ``output_activation(bias)`` is
-        ``mean``, when the decoder supports it (it has an ``init_output_bias``
+        ``mean`` is in the data's units. Sets the decoder's output bias so that
+        ``decode`` starts at ``mean``, when the decoder supports it (it has an ``init_output_bias``
         method, like :class:`~skae.nn.MLPDecoder`) and the activation is
         sigmoid, tanh or identity. Returns whether the bias was set.
         """
@@ -81,6 +98,7 @@ class Autoencoder(nn.Module):
         eps = 1e-4
         if setter is None:
             return False
+        mean = self.scale_input(mean.to(self.scaler.shift) if self.scaler is not None else mean)
         if isinstance(act, nn.Sigmoid):
             bias = torch.logit(mean.clamp(eps, 1 - eps))
         elif isinstance(act, nn.Tanh):
@@ -93,10 +111,11 @@ class Autoencoder(nn.Module):
         return True
 
     @torch.no_grad()
-    def init_pca_(self, X, *, shift=None, scale=None) -> bool:
-        """Start PCA-anchored parts at the PCA of ``(X - shift) / scale``.
+    def init_pca_(self, X) -> bool:
+        """Start PCA-anchored parts at the PCA of ``X`` (in the data's units).
 
-        Returns whether the encoder and decoder are anchored parts
+        ``X`` is scaled by :attr:`scaler` first, in float64. Returns whether
+        the encoder and decoder are anchored parts
         (:class:`~skae.nn.AnchoredEncoder`, :class:`~skae.nn.AnchoredDecoder`);
         other parts are left as they are. See :func:`~skae.nn.pca_init_`.
         """
@@ -104,19 +123,23 @@ class Autoencoder(nn.Module):
             isinstance(self.encoder, AnchoredEncoder) and isinstance(self.decoder, AnchoredDecoder)
         ):
             return False
+        shift = scale = None
+        if self.scaler is not None:
+            shift = self.scaler.shift.double().cpu().numpy()
+            scale = self.scaler.scale.double().cpu().numpy()
         pca_init_(self.encoder, self.decoder, X, shift=shift, scale=scale)
         return True
 
     def encode(self, x: Tensor) -> Tensor:
-        """Codes of ``x`` (no corruption is applied in eval mode)."""
-        return self.encoder(x)
+        """Codes of ``x``, given in the data's units (no corruption in eval mode)."""
+        return self.encoder(self.scale_input(x))
 
     def decode(self, z: Tensor) -> Tensor:
-        """Reconstruction (after the output activation) of codes ``z``."""
-        return self.output_activation(self.decoder(z))
+        """Reconstruction of codes ``z`` in the data's units (after the output activation)."""
+        return self.unscale_output(self.output_activation(self.decoder(z)))
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        z = self.encoder(self.noise(x))
+        z = self.encoder(self.noise(self.scale_input(x)))
         return self.decoder(z), z
 
 
@@ -138,12 +161,12 @@ class VariationalAutoencoder(Autoencoder):
     """
 
     def encode(self, x: Tensor) -> Tensor:
-        """Posterior means of ``x``."""
-        mean, _ = self.encoder(x).chunk(2, dim=-1)
+        """Posterior means of ``x`` (given in the data's units)."""
+        mean, _ = self.encoder(self.scale_input(x)).chunk(2, dim=-1)
         return mean
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        mean, log_var = self.encoder(self.noise(x)).chunk(2, dim=-1)
+        mean, log_var = self.encoder(self.noise(self.scale_input(x))).chunk(2, dim=-1)
         log_var = log_var.clamp(-30.0, 20.0)
         if self.training:
             z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)

@@ -13,6 +13,7 @@ from ._anchored import AnchoredDecoder, AnchoredEncoder, Clip
 from ._autoencoder import Autoencoder, VariationalAutoencoder
 from ._layers import get_activation, make_noise
 from ._mlp import MLPDecoder, MLPEncoder
+from ._scaling import Standardize
 
 __all__ = ["build_autoencoder"]
 
@@ -48,6 +49,7 @@ def build_autoencoder(
     decoder: nn.Module | type[nn.Module] | None = None,
     init: str = "random",
     output_range: tuple[float, float] = (0.0, 1.0),
+    standardize: tuple | None = None,
 ) -> Autoencoder:
     """Build an :class:`~skae.nn.Autoencoder` (or its variational variant).
 
@@ -93,6 +95,10 @@ def build_autoencoder(
         :func:`~skae.nn.pca_init_`. Dense, non-variational, built-in parts only.
     output_range : tuple of float, default=(0.0, 1.0)
         ``(low, high)`` of ``output_activation="clip"``.
+    standardize : (shift, scale) or None, default=None
+        Per-feature constants of a :class:`~skae.nn.Standardize` input scaling
+        held by the module (``encode`` and ``decode`` then work in the data's
+        units, the network on ``(x - shift) / scale``); ``None`` for none.
 
     Returns
     -------
@@ -166,4 +172,5 @@ def build_autoencoder(
         dec,
         output_activation=out,
         noise=make_noise(noise, noise_level, *noise_range),
+        scaler=None if standardize is None else Standardize(*standardize),
     )

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Authors: The skae developers
+"""Input standardisation held by the module, as buffers."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["Standardize"]
+
+
+class Standardize(nn.Module):
+    """Per-feature affine scaling ``(x - shift) / scale`` and its inverse.
+
+    The constants are buffers, so ``state_dict``, pickling, device moves and
+    ONNX export carry them with the network they belong to.
+
+    Parameters
+    ----------
+    shift : array-like of shape (n_features,)
+        Subtracted from each feature (e.g. the training mean).
+    scale : array-like of shape (n_features,)
+        Positive divisors (e.g. the training standard deviation).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import Standardize
+    >>> s = Standardize(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 4.0]))
+    >>> s(torch.tensor([[3.0, 6.0]]))
+    tensor([[1., 1.]])
+    >>> s.inverse(torch.tensor([[1.0, 1.0]]))
+    tensor([[3., 6.]])
+    """
+
+    def __init__(self, shift, scale) -> None:
+        super().__init__()
+        shift = torch.as_tensor(shift, dtype=torch.float32).reshape(-1)
+        scale = torch.as_tensor(scale, dtype=torch.float32).reshape(-1)
+        if shift.shape != scale.shape:
+            raise ValueError(
+                f"shift and scale must have the same shape, got {tuple(shift.shape)} "
+                f"and {tuple(scale.shape)}."
+            )
+        if scale.device.type != "meta" and not bool(torch.all(scale > 0)):
+            raise ValueError("scale must be positive.")
+        self.register_buffer("shift", shift)
+        self.register_buffer("scale", scale)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.shift) / self.scale
+
+    def inverse(self, x: Tensor) -> Tensor:
+        """Undo :meth:`forward`: ``x * scale + shift``."""
+        return x * self.scale + self.shift
+
+    def extra_repr(self) -> str:
+        return f"n_features={self.shift.numel()}"
