@@ -174,12 +174,11 @@ AutoencoderOutlierDetector
     >>> import numpy as np
     >>> import onnxruntime as ort
     >>> from skae import AutoencoderTransformer
-    >>> from skae._onnx import to_onnx
     >>> X = np.random.RandomState(0).rand(50, 8).astype(np.float32)
     >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
     ...                             random_state=0).fit(X)
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = to_onnx(ae, os.path.join(tmp, "encoder.onnx"))
+    ...     path = ae.to_onnx(os.path.join(tmp, "encoder.onnx"))
     ...     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     >>> Z = session.run(None, {"X": X})[0]
     >>> bool(np.allclose(Z, ae.transform(X), atol=1e-5, rtol=1e-5))

@@ -2,7 +2,7 @@
 # Authors: The skae developers
 """Warnings and errors skae raises (the bottom layer: imports nothing from skae)."""
 
-__all__ = ["FitInterruptedWarning"]
+__all__ = ["FitInterruptedWarning", "ModelFileError", "ModelVersionWarning"]
 
 
 class FitInterruptedWarning(UserWarning):
@@ -17,3 +17,11 @@ class FitInterruptedWarning(UserWarning):
             warnings.simplefilter("error", FitInterruptedWarning)
             est.fit(X)
     """
+
+
+class ModelFileError(ValueError):
+    """A file is not a valid skae model file (corrupt, tampered with, or unsupported)."""
+
+
+class ModelVersionWarning(UserWarning):
+    """A model file was written with other versions of skae or its dependencies."""
