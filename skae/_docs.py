@@ -113,7 +113,7 @@ torch.nn.Module class, default="relu"
 
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available, then MPS, else the CPU. The device
-        used is stored in ``device_``; ``set_params(device=...)`` after fitting
+        used is stored in ``device_``; :meth:`to_device` after fitting
         moves the network.
 
     random_state : int, RandomState instance or None, default=None
@@ -216,10 +216,25 @@ COMMON_ATTRIBUTES_DOC = """
     loss_curve_ : list of float
         Training loss at each epoch.
 
-    validation_scores_ : list of float or None
-        Validation loss at each epoch (lower is better; named after
-        :class:`~sklearn.neural_network.MLPRegressor`'s attribute); ``None``
-        when ``early_stopping=False``.
+    validation_loss_curve_ : list of float or None
+        Validation loss at each epoch (lower is better); ``None`` when
+        ``early_stopping=False``. Named ``validation_scores_`` before skae 0.2
+        (that name still works, with a ``FutureWarning``).
+
+    hidden_layer_sizes_ : tuple of int
+        Hidden layer widths of the network built (the resolved
+        ``hidden_layer_sizes``).
+
+    input_shape_ : tuple of int or None
+        ``(channels, height, width)`` of the rows for ``architecture="conv"``
+        (``-1`` resolved), else ``None``.
+
+    batch_size_ : int
+        Rows per training batch (the resolved ``batch_size``).
+
+    noise_range_ : tuple of float
+        ``(low, high)`` of the rows the network sees during training (the
+        values salt-and-pepper noise uses).
 
     n_iter_ : int
         Number of epochs run.
@@ -231,7 +246,8 @@ COMMON_ATTRIBUTES_DOC = """
         Loss used (``"mse"`` or ``"bce"``).
 
     mean_, scale_ : ndarray of shape (`n_features_in_`,) or None
-        Standardisation applied before the network (``None`` when the data
+        Standardisation the network applies to its input (read from the
+        module's :class:`~skae.nn.Standardize` buffers; ``None`` when the data
         are used as they are, i.e. in [-1, 1]).
 
     device_ : str

@@ -15,8 +15,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, _num_samples, check_is_fitted
 
 from ._base import BaseAutoencoder, _from_torch
-from ._docs import COMMON_ATTRIBUTES_DOC, COMMON_PARAMS_DOC
+from ._docs import COMMON_ATTRIBUTES_DOC
 from ._io import IOMixin
+from ._params import make_init, parameter_constraints, parameters_doc
 
 __all__ = ["AutoencoderOutlierDetector"]
 
@@ -58,8 +59,8 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
 
     Parameters
     ----------"""
-        + COMMON_PARAMS_DOC
-        + """
+        + parameters_doc(
+            """
     contamination : "auto" or float, default="auto"
         Expected fraction of outliers in the training data. With a float in
         (0, 0.5], ``offset_`` is that quantile of the training scores, so that
@@ -82,7 +83,9 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         fewer raise a ``ValueError`` before training. Training rows are copied
         (a ``np.memmap`` X is not streamed from disk). With ``warm_start``,
         use an int ``random_state`` so that every fit holds out the same rows.
-
+"""
+        )
+        + """
     Attributes
     ----------"""
         + COMMON_ATTRIBUTES_DOC
@@ -117,95 +120,18 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
     """
     )
 
-    _parameter_constraints: dict = {
-        **BaseAutoencoder._parameter_constraints,
-        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
-        "calibration": [None, Interval(Real, 0, 1, closed="neither")],
+    _own_parameters = {
+        "contamination": (
+            "auto",
+            [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        ),
+        "calibration": (None, [None, Interval(Real, 0, 1, closed="neither")]),
     }
+    _parameter_constraints: dict = parameter_constraints(_own_parameters)
+    __init__ = make_init(_own_parameters, qualname="AutoencoderOutlierDetector", module=__module__)
 
     #: False-alarm rate of the calibrated threshold for ``contamination="auto"``.
     _AUTO_LEVEL = 0.05
-
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        contamination="auto",
-        calibration=None,
-        architecture="mlp",
-        hidden_layer_sizes=(512, 256),
-        activation="relu",
-        output_activation="auto",
-        dropout=0.0,
-        batch_norm=False,
-        input_shape=None,
-        conv_channels=(32, 64),
-        kernel_size=3,
-        downsample="maxpool",
-        noise=None,
-        noise_level=0.1,
-        latent_l1=0.0,
-        loss="auto",
-        optimizer="adam",
-        learning_rate=1e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=200,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        precision="32",
-        compile=False,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        accelerator=None,
-        warm_start=False,
-        encoder=None,
-        decoder=None,
-        init="auto",
-        n_jobs=None,
-    ):
-        self.n_components = n_components
-        self.contamination = contamination
-        self.calibration = calibration
-        self.architecture = architecture
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.input_shape = input_shape
-        self.conv_channels = conv_channels
-        self.kernel_size = kernel_size
-        self.downsample = downsample
-        self.noise = noise
-        self.noise_level = noise_level
-        self.latent_l1 = latent_l1
-        self.loss = loss
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.precision = precision
-        self.compile = compile
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.accelerator = accelerator
-        self.warm_start = warm_start
-        self.encoder = encoder
-        self.decoder = decoder
-        self.init = init
-        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -8,8 +8,9 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
-from ._docs import COMMON_ATTRIBUTES_DOC, COMMON_PARAMS_DOC
+from ._docs import COMMON_ATTRIBUTES_DOC
 from ._io import IOMixin
+from ._params import make_init, parameter_constraints, parameters_doc
 
 __all__ = ["AutoencoderTransformer"]
 
@@ -28,7 +29,7 @@ class AutoencoderTransformer(
 
     Parameters
     ----------"""
-        + COMMON_PARAMS_DOC
+        + parameters_doc()
         + """
     Attributes
     ----------"""
@@ -65,84 +66,8 @@ class AutoencoderTransformer(
     """
     )
 
-    _parameter_constraints: dict = {**BaseAutoencoder._parameter_constraints}
-
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        architecture="mlp",
-        hidden_layer_sizes=(512, 256),
-        activation="relu",
-        output_activation="auto",
-        dropout=0.0,
-        batch_norm=False,
-        input_shape=None,
-        conv_channels=(32, 64),
-        kernel_size=3,
-        downsample="maxpool",
-        noise=None,
-        noise_level=0.1,
-        latent_l1=0.0,
-        loss="auto",
-        optimizer="adam",
-        learning_rate=1e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=200,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        precision="32",
-        compile=False,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        accelerator=None,
-        warm_start=False,
-        encoder=None,
-        decoder=None,
-        init="auto",
-        n_jobs=None,
-    ):
-        self.n_components = n_components
-        self.architecture = architecture
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.input_shape = input_shape
-        self.conv_channels = conv_channels
-        self.kernel_size = kernel_size
-        self.downsample = downsample
-        self.noise = noise
-        self.noise_level = noise_level
-        self.latent_l1 = latent_l1
-        self.loss = loss
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.precision = precision
-        self.compile = compile
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.accelerator = accelerator
-        self.warm_start = warm_start
-        self.encoder = encoder
-        self.decoder = decoder
-        self.init = init
-        self.n_jobs = n_jobs
+    _parameter_constraints: dict = parameter_constraints()
+    __init__ = make_init(qualname="AutoencoderTransformer", module=__module__)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -12,7 +12,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._docs import COMMON_ATTRIBUTES_DOC, COMMON_PARAMS_DOC
+from ._docs import COMMON_ATTRIBUTES_DOC
+from ._params import make_init, parameter_constraints, parameters_doc
 from ._transformer import AutoencoderTransformer
 
 __all__ = ["VariationalAutoencoderTransformer"]
@@ -34,11 +35,13 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
 
     Parameters
     ----------"""
-        + COMMON_PARAMS_DOC
-        + """
+        + parameters_doc(
+            """
     beta : float, default=1.0
         Weight of the KL term (``beta > 1`` gives a β-VAE).
-
+"""
+        )
+        + """
     Attributes
     ----------"""
         + COMMON_ATTRIBUTES_DOC
@@ -68,91 +71,11 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
     """
     )
 
-    _parameter_constraints: dict = {
-        **AutoencoderTransformer._parameter_constraints,
-        "beta": [Interval(Real, 0, None, closed="left")],
-    }
-
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        beta=1.0,
-        architecture="mlp",
-        hidden_layer_sizes=(512, 256),
-        activation="relu",
-        output_activation="auto",
-        dropout=0.0,
-        batch_norm=False,
-        input_shape=None,
-        conv_channels=(32, 64),
-        kernel_size=3,
-        downsample="maxpool",
-        noise=None,
-        noise_level=0.1,
-        latent_l1=0.0,
-        loss="auto",
-        optimizer="adam",
-        learning_rate=1e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_epochs=200,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        precision="32",
-        compile=False,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        accelerator=None,
-        warm_start=False,
-        encoder=None,
-        decoder=None,
-        init="auto",
-        n_jobs=None,
-    ):
-        super().__init__(
-            n_components=n_components,
-            architecture=architecture,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            output_activation=output_activation,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            input_shape=input_shape,
-            conv_channels=conv_channels,
-            kernel_size=kernel_size,
-            downsample=downsample,
-            noise=noise,
-            noise_level=noise_level,
-            latent_l1=latent_l1,
-            loss=loss,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            precision=precision,
-            compile=compile,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            callbacks=callbacks,
-            accelerator=accelerator,
-            warm_start=warm_start,
-            encoder=encoder,
-            decoder=decoder,
-            init=init,
-            n_jobs=n_jobs,
-        )
-        self.beta = beta
+    _own_parameters = {"beta": (1.0, [Interval(Real, 0, None, closed="left")])}
+    _parameter_constraints: dict = parameter_constraints(_own_parameters)
+    __init__ = make_init(
+        _own_parameters, qualname="VariationalAutoencoderTransformer", module=__module__
+    )
 
     # Hooks of BaseAutoencoder: what makes this autoencoder variational.
     def _anchorable(self):
