@@ -56,44 +56,10 @@ _XFAIL_REASON = "docstring not yet numpydoc-valid (issue 14)"
 #: Objects whose docstring does not validate yet, with their error codes (after the filters
 #: above). The list can only shrink: an entry whose object validates, or whose codes differ
 #: from the ones listed, fails the test. Never add an entry for new code.
-_KNOWN_FAILURES = {
-    "skae.AutoencoderOutlierDetector": {"PR03"},
-    "skae.AutoencoderOutlierDetector.set_params": {"PR01", "RT01"},
-    "skae.AutoencoderTransformer.set_params": {"PR01", "RT01"},
-    "skae.VariationalAutoencoderTransformer": {"PR03"},
-    "skae.VariationalAutoencoderTransformer.set_params": {"PR01", "RT01"},
-    "skae.nn.AnchoredDecoder.forward": {"GL08"},
-    "skae.nn.AnchoredEncoder.forward": {"GL08"},
-    "skae.nn.Autoencoder.decode": {"PR01", "RT01"},
-    "skae.nn.Autoencoder.encode": {"PR01", "RT01"},
-    "skae.nn.Autoencoder.forward": {"GL08"},
-    "skae.nn.Autoencoder.init_output_bias": {"PR01", "RT01"},
-    "skae.nn.Autoencoder.init_pca_": {"PR01", "RT01"},
-    "skae.nn.Autoencoder.scale_input": {"PR01", "RT01"},
-    "skae.nn.Autoencoder.unscale_output": {"PR01", "RT01"},
-    "skae.nn.AutoencoderLoss.forward": {"GL08"},
-    "skae.nn.Clip": {"PR01"},
-    "skae.nn.Clip.forward": {"GL08"},
-    "skae.nn.Standardize.extra_repr": {"GL08"},
-    "skae.nn.Standardize.forward": {"GL08"},
-    "skae.nn.Standardize.inverse": {"PR01", "RT01"},
-    "skae.nn.VariationalAutoencoder": {"PR01"},
-    "skae.nn.VariationalAutoencoder.decode": {"PR01", "RT01"},
-    "skae.nn.VariationalAutoencoder.encode": {"PR01", "RT01"},
-    "skae.nn.VariationalAutoencoder.forward": {"GL08"},
-    "skae.nn.VariationalAutoencoder.init_output_bias": {"PR01", "RT01"},
-    "skae.nn.VariationalAutoencoder.init_pca_": {"PR01", "RT01"},
-    "skae.nn.VariationalAutoencoder.scale_input": {"PR01", "RT01"},
-    "skae.nn.VariationalAutoencoder.unscale_output": {"PR01", "RT01"},
-    "skae.nn.build_autoencoder": {"PR04", "RT03"},
-    "skae.nn.fit_pca": {"RT03"},
-    "skae.nn.pca_init_": {"PR01", "RT01"},
-}
+_KNOWN_FAILURES = {}
 
 #: Objects whose Examples section imports from a private module. Can only shrink.
-_PRIVATE_EXAMPLE_IMPORTS = {
-    "skae.load",
-}
+_PRIVATE_EXAMPLE_IMPORTS = set()
 
 
 def _is_skae(obj):

@@ -69,6 +69,18 @@ class AnchoredEncoder(nn.Module):
         _zero_last_linear(correction)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Encode ``x``: the linear path plus the correction.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Input rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_components)
+            The codes ``(x - mean) @ weight.T + correction(x)``.
+        """
         return (x - self.mean) @ self.weight.T + self.correction(x)
 
 
@@ -102,6 +114,18 @@ class AnchoredDecoder(nn.Module):
         _zero_last_linear(correction)
 
     def forward(self, z: Tensor) -> Tensor:
+        """Decode ``z``: the linear path plus the correction.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (batch, n_components)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features)
+            The outputs ``z @ weight.T + bias + correction(z)``.
+        """
         return z @ self.weight.T + self.bias + self.correction(z)
 
 
@@ -111,6 +135,13 @@ class Clip(nn.Module):
     The output "activation" of a PCA-anchored autoencoder on bounded data: the
     reconstruction stays in the training data's range, which can only lower
     the squared error of rows inside it.
+
+    Parameters
+    ----------
+    low : float, default=-inf
+        Lower bound of the outputs.
+    high : float, default=inf
+        Upper bound of the outputs.
 
     Examples
     --------
@@ -126,6 +157,18 @@ class Clip(nn.Module):
         self.register_buffer("high", torch.tensor(float(high)))
 
     def forward(self, x: Tensor) -> Tensor:
+        """Clamp ``x`` to ``[low, high]``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input of any shape.
+
+        Returns
+        -------
+        torch.Tensor
+            ``x`` clamped elementwise, of the same shape.
+        """
         return torch.clamp(x, self.low, self.high)
 
 
@@ -155,7 +198,9 @@ def fit_pca(
     Returns
     -------
     mean : torch.Tensor of shape (n_features,)
+        Per-feature mean of the (shifted and scaled) data.
     components : torch.Tensor of shape (n_components, n_features)
+        Orthonormal principal axes, in decreasing order of variance.
     variances : torch.Tensor of shape (n_components,)
         Variance along each component (divided by ``n_samples - 1``, like
         :class:`~sklearn.decomposition.PCA`'s ``explained_variance_``).
@@ -231,6 +276,30 @@ def pca_init_(
     their standard deviations, the decoder multiplies them back; components
     with almost no variance are not blown up); the reconstructions are PCA's
     either way.
+
+    Parameters
+    ----------
+    encoder : AnchoredEncoder
+        Encoder whose ``mean`` and ``weight`` are set, in place.
+    decoder : AnchoredDecoder
+        Decoder whose ``weight`` and ``bias`` are set, in place. Its
+        ``n_features`` and ``n_components`` must match the encoder's.
+    X : torch.Tensor or ndarray of shape (n_samples, n_features)
+        The data, see :func:`fit_pca`.
+    shift, scale : array-like of shape (n_features,), default=None
+        The PCA is that of ``(X - shift) / scale``, see :func:`fit_pca`.
+    whiten : bool, default=True
+        Whether the codes start with unit variance per component.
+
+    Returns
+    -------
+    mean : torch.Tensor of shape (n_features,)
+        Per-feature mean of the (shifted and scaled) data, in float64.
+    components : torch.Tensor of shape (n_components, n_features)
+        Principal axes in float64; when the encoder has more components than
+        ``n_features``, the extra rows are zeros.
+    variances : torch.Tensor of shape (n_components,)
+        Variance along each component in float64 (zeros for the extra rows).
 
     Examples
     --------

@@ -77,21 +77,53 @@ class Autoencoder(nn.Module):
         self.scaler = scaler
 
     def scale_input(self, x: Tensor) -> Tensor:
-        """``x`` in the space the network works in (scaled by :attr:`scaler`, if any)."""
+        """``x`` in the space the network works in (scaled by :attr:`scaler`, if any).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Rows in the data's units.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features)
+            ``scaler(x)``, or ``x`` itself without a scaler.
+        """
         return x if self.scaler is None else self.scaler(x)
 
     def unscale_output(self, x: Tensor) -> Tensor:
-        """Rows of the network's space back in the data's units."""
+        """Rows of the network's space back in the data's units.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Rows in the network's (scaled) space.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features)
+            ``scaler.inverse(x)``, or ``x`` itself without a scaler.
+        """
         return x if self.scaler is None else self.scaler.inverse(x)
 
     @torch.no_grad()
     def init_output_bias(self, mean: Tensor) -> bool:
         """Start reconstructions at the data mean (PCA's zero-component solution).
 
-        ``mean`` is in the data's units. Sets the decoder's output bias so that
-        ``decode`` starts at ``mean``, when the decoder supports it (it has an ``init_output_bias``
-        method, like :class:`~skae.nn.MLPDecoder`) and the activation is
-        sigmoid, tanh or identity. Returns whether the bias was set.
+        Sets the decoder's output bias so that ``decode`` starts at ``mean``,
+        when the decoder supports it (it has an ``init_output_bias`` method,
+        like :class:`~skae.nn.MLPDecoder`) and the activation is sigmoid, tanh
+        or identity.
+
+        Parameters
+        ----------
+        mean : torch.Tensor of shape (n_features,)
+            Per-feature mean of the training data, in the data's units.
+
+        Returns
+        -------
+        bool
+            Whether the bias was set.
         """
         setter = getattr(self.decoder, "init_output_bias", None)
         act = self.output_activation
@@ -114,10 +146,20 @@ class Autoencoder(nn.Module):
     def init_pca_(self, X) -> bool:
         """Start PCA-anchored parts at the PCA of ``X`` (in the data's units).
 
-        ``X`` is scaled by :attr:`scaler` first, in float64. Returns whether
-        the encoder and decoder are anchored parts
-        (:class:`~skae.nn.AnchoredEncoder`, :class:`~skae.nn.AnchoredDecoder`);
-        other parts are left as they are. See :func:`~skae.nn.pca_init_`.
+        ``X`` is scaled by :attr:`scaler` first, in float64. Only anchored
+        parts (:class:`~skae.nn.AnchoredEncoder`,
+        :class:`~skae.nn.AnchoredDecoder`) are set; other parts are left as
+        they are. See :func:`~skae.nn.pca_init_`.
+
+        Parameters
+        ----------
+        X : torch.Tensor or ndarray of shape (n_samples, n_features)
+            Training data, in the data's units.
+
+        Returns
+        -------
+        bool
+            Whether the encoder and decoder are anchored parts (and were set).
         """
         if not (
             isinstance(self.encoder, AnchoredEncoder) and isinstance(self.decoder, AnchoredDecoder)
@@ -131,14 +173,51 @@ class Autoencoder(nn.Module):
         return True
 
     def encode(self, x: Tensor) -> Tensor:
-        """Codes of ``x``, given in the data's units (no corruption in eval mode)."""
+        """Codes of ``x``, given in the data's units (never corrupted by :attr:`noise`).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Rows in the data's units.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_components)
+            The codes.
+        """
         return self.encoder(self.scale_input(x))
 
     def decode(self, z: Tensor) -> Tensor:
-        """Reconstruction of codes ``z`` in the data's units (after the output activation)."""
+        """Reconstruction of codes ``z`` in the data's units (after the output activation).
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (batch, n_components)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features)
+            The reconstructed rows, in the data's units.
+        """
         return self.unscale_output(self.output_activation(self.decoder(z)))
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Encode and decode ``x`` (corrupted by :attr:`noise` in training mode).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Rows in the data's units.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, n_features)
+            The decoder's output before the output activation, in the scaled
+            space (compare it with :meth:`scale_input` of ``x``).
+        z : torch.Tensor of shape (batch, n_components)
+            The codes.
+        """
         z = self.encoder(self.noise(self.scale_input(x)))
         return self.decoder(z), z
 
@@ -149,6 +228,26 @@ class VariationalAutoencoder(Autoencoder):
     The encoder must output ``2 * n_components`` values per row: the posterior
     means followed by the log-variances. In training mode the code is sampled
     with the reparameterisation trick; in eval mode it is the mean.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps ``(batch, n_features)`` to ``(batch, 2 * n_components)``: the
+        posterior means, then the log-variances.
+    decoder : torch.nn.Module
+        Maps ``(batch, n_components)`` to ``(batch, n_features)`` *logits*
+        (pre-activation).
+    output_activation : torch.nn.Module, default=None
+        Applied to the decoder's output by :meth:`decode`; ``None`` means
+        :class:`torch.nn.Identity`.
+    noise : torch.nn.Module, default=None
+        Corruption applied to the input in training mode only (e.g.
+        :class:`~skae.nn.GaussianNoise`); ``None`` means no corruption.
+    scaler : Standardize, default=None
+        Input scaling (e.g. the training data's standardisation), held as
+        buffers: :meth:`encode` scales its input and :meth:`decode` unscales
+        its output, so both work in the data's own units. ``None`` means no
+        scaling.
 
     Examples
     --------
@@ -161,11 +260,43 @@ class VariationalAutoencoder(Autoencoder):
     """
 
     def encode(self, x: Tensor) -> Tensor:
-        """Posterior means of ``x`` (given in the data's units)."""
+        """Posterior means of ``x`` (given in the data's units).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Rows in the data's units.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_components)
+            The posterior means (never sampled, never corrupted by :attr:`noise`).
+        """
         mean, _ = self.encoder(self.scale_input(x)).chunk(2, dim=-1)
         return mean
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Encode, sample (in training mode) and decode ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Rows in the data's units (corrupted by :attr:`noise` in training
+            mode).
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, n_features)
+            The decoder's output before the output activation, in the scaled
+            space (compare it with :meth:`scale_input` of ``x``).
+        z : torch.Tensor of shape (batch, n_components)
+            The codes: sampled from the posterior in training mode, its mean
+            in eval mode.
+        mean : torch.Tensor of shape (batch, n_components)
+            Posterior means.
+        log_var : torch.Tensor of shape (batch, n_components)
+            Posterior log-variances, clamped to ``[-30, 20]``.
+        """
         mean, log_var = self.encoder(self.noise(self.scale_input(x))).chunk(2, dim=-1)
         log_var = log_var.clamp(-30.0, 20.0)
         if self.training:
@@ -200,6 +331,7 @@ class AutoencoderLoss(nn.Module):
     Examples
     --------
     >>> import torch
+    >>> from skae.nn import AutoencoderLoss
     >>> crit = AutoencoderLoss("bce")
     >>> x = torch.rand(4, 3)
     >>> float(crit((torch.zeros(4, 3), torch.zeros(4, 1)), x)) > 0
@@ -225,6 +357,24 @@ class AutoencoderLoss(nn.Module):
         self.last_terms: dict[str, Tensor] = {}
 
     def forward(self, output: tuple[Tensor, ...], target: Tensor) -> Tensor:
+        """Loss of an autoencoder's output against ``target``.
+
+        Parameters
+        ----------
+        output : tuple of torch.Tensor
+            What the autoencoder's ``forward`` returns: ``(logits, z)``, or
+            ``(logits, z, mean, log_var)`` for a variational autoencoder (which
+            adds the KL term).
+        target : torch.Tensor of shape (batch, n_features)
+            The rows to reconstruct, in the space of ``logits`` (the scaled
+            space of an autoencoder with a scaler).
+
+        Returns
+        -------
+        torch.Tensor
+            The total loss, a scalar. Its terms are kept, detached, in
+            ``last_terms``.
+        """
         logits, z = output[0], output[1]
         if self.loss == "bce":
             rec = F.binary_cross_entropy_with_logits(logits, target)

@@ -73,8 +73,14 @@ def build_autoencoder(
         Dropout in hidden blocks.
     input_shape : sequence of int, default=None
         ``(channels, height, width)`` for ``"conv"``.
-    conv_channels, kernel_size, downsample
-        Convolutional blocks for ``"conv"``, see :class:`~skae.nn.ConvEncoder`.
+    conv_channels : sequence of int, default=(32, 64)
+        Output channels of the encoder's convolutional blocks for ``"conv"``
+        (the decoder mirrors them), see :class:`~skae.nn.ConvEncoder`.
+    kernel_size : int, default=3
+        Odd convolution kernel size for ``"conv"``.
+    downsample : {"maxpool", "stride"}, default="maxpool"
+        How each convolutional block downsamples for ``"conv"``, see
+        :class:`~skae.nn.ConvEncoder`.
     noise : {None, "gaussian", "masking", "salt_and_pepper"}, default=None
         Training-time input corruption (denoising autoencoder).
     noise_level : float, default=0.0
@@ -103,6 +109,9 @@ def build_autoencoder(
     Returns
     -------
     Autoencoder
+        The module (a :class:`~skae.nn.VariationalAutoencoder` if ``variational``),
+        untrained; with ``init="pca"`` its anchored parts still have to be set
+        with :func:`~skae.nn.pca_init_` (or :meth:`~skae.nn.Autoencoder.init_pca_`).
 
     Examples
     --------

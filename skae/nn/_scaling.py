@@ -49,11 +49,41 @@ class Standardize(nn.Module):
         self.register_buffer("scale", scale)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Scale ``x``: ``(x - shift) / scale``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Rows in the data's units.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features)
+            The scaled rows.
+        """
         return (x - self.shift) / self.scale
 
     def inverse(self, x: Tensor) -> Tensor:
-        """Undo :meth:`forward`: ``x * scale + shift``."""
+        """Undo :meth:`forward`: ``x * scale + shift``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, n_features)
+            Scaled rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features)
+            The rows back in the data's units.
+        """
         return x * self.scale + self.shift
 
     def extra_repr(self) -> str:
+        """Extra information shown in the module's ``repr``.
+
+        Returns
+        -------
+        str
+            ``"n_features=..."``, the number of scaled features.
+        """
         return f"n_features={self.shift.numel()}"
