@@ -57,7 +57,7 @@ print(f"{ae.n_iter_} epochs, test MSE {-ae.score(data.X_test):.4f}")
 # %%
 # Training and validation loss
 # ----------------------------
-# ``loss_curve_`` and ``validation_scores_`` hold the per-epoch losses (skorch's
+# ``loss_curve_`` and ``validation_loss_curve_`` hold the per-epoch losses (skorch's
 # ``net_.history`` has everything else).
 LossCurveDisplay.from_estimator(ae)
 plt.show()
