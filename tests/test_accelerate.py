@@ -19,9 +19,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from _helpers import FAMILY
 from numpy.testing import assert_allclose
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skae import (
@@ -35,13 +35,12 @@ accelerate = pytest.importorskip("accelerate")
 from accelerate import Accelerator  # noqa: E402
 from skorch.hf import AccelerateMixin  # noqa: E402
 
-ESTIMATORS = [AutoencoderTransformer, VariationalAutoencoderTransformer, AutoencoderOutlierDetector]
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0, device="cpu")
 
 
 @pytest.fixture(scope="module")
-def X():
-    return load_digits().data[:300] / 16.0
+def X(digits):
+    return digits[0]
 
 
 def outputs(est, X):
@@ -52,7 +51,7 @@ def outputs(est, X):
     return {"scores": est.score_samples(X), "labels": est.predict(X)}
 
 
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", FAMILY, ids=lambda c: c.__name__)
 def test_single_process_fit_equals_plain_fit(cls, X):
     # One CPU process: accelerate neither wraps the module nor shards the data,
     # so training is the same computation as without an accelerator.

@@ -8,6 +8,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
+from _helpers import FAMILY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -61,14 +62,42 @@ def test_warm_start_resumes_training(X):
     assert est.loss_curve_[:4] == first
 
 
+class _SavedParams(Callback):
+    """After the checkpoint (listed before it) restored its best weights: the file's tensors.
+
+    ``init="auto"`` trains two starts with the same callbacks, so the file on disk
+    after fit is the last start's; this records, for every net trained, the
+    checkpoint it restored.
+    """
+
+    def __init__(self, path):
+        self.path = path
+
+    def initialize(self):
+        self.saved_ = getattr(self, "saved_", [])
+        return self
+
+    def on_train_end(self, net, **kwargs):
+        self.saved_.append((net, torch.load(self.path, weights_only=True)))
+
+
 def test_checkpoint_restores_best_epoch(tmp_path, X):
     cp = Checkpoint(dirname=str(tmp_path), monitor="valid_loss_best", load_best=True)
-    est = AutoencoderTransformer(**PARAMS, max_epochs=6, n_iter_no_change=100, callbacks=[cp])
+    saved = _SavedParams(tmp_path / "params.pt")
+    est = AutoencoderTransformer(
+        **PARAMS, max_epochs=6, n_iter_no_change=100, callbacks=[cp, saved]
+    )
     est.fit(X)
     assert (tmp_path / "params.pt").exists()
     history = est.net_.history
     best = int(np.argmin(history[:, "valid_loss"]))
     assert history[best, "valid_loss_best"]
+    # the kept network holds exactly the weights (and buffers) its checkpoint saved
+    restored = est.net_.module_.state_dict()
+    [checkpoint] = [tensors for net, tensors in saved.saved_ if net is est.net_]
+    assert restored.keys() == checkpoint.keys()
+    for key, value in checkpoint.items():
+        assert torch.equal(restored[key], value), key
 
 
 ESTIMATORS = [
@@ -136,7 +165,6 @@ def test_methods_on_arbitrary_arrays(fitted, X):
 # unfitted, a fitted model keeps its weights, history and threshold. Faults are
 # injected at several points of the fit of each estimator.
 
-FAMILY = [AutoencoderTransformer, VariationalAutoencoderTransformer, AutoencoderOutlierDetector]
 SMALL = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=4, batch_size=32, random_state=0)
 
 

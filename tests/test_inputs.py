@@ -7,17 +7,16 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
+from _helpers import TINY
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from torch import nn
 
 from skae import AutoencoderTransformer
 
-FAST = dict(hidden_layer_sizes=(16,), max_epochs=2, batch_size=16, random_state=0)
-
 
 def make_ae(**params):
-    return AutoencoderTransformer(**{**FAST, **params})
+    return AutoencoderTransformer(**{**TINY, **params})
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
+from _helpers import TINY
 from sklearn.exceptions import NotFittedError
 
 from skae import (
@@ -18,7 +19,6 @@ from skae import (
 )
 from skae._onnx import PARTS, to_onnx
 
-SMALL = dict(hidden_layer_sizes=(16,), max_epochs=2, batch_size=16, random_state=0)
 TOL = dict(atol=1e-5, rtol=1e-5)
 
 
@@ -32,11 +32,11 @@ def _data(kind, n=40, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     return {
-        "unit": AutoencoderTransformer(n_components=3, **SMALL).fit(_data("unit")),
-        "wide": AutoencoderTransformer(n_components=3, **SMALL).fit(_data("wide")),
-        "vae": VariationalAutoencoderTransformer(n_components=2, **SMALL).fit(_data("wide")),
+        "unit": AutoencoderTransformer(n_components=3, **TINY).fit(_data("unit")),
+        "wide": AutoencoderTransformer(n_components=3, **TINY).fit(_data("wide")),
+        "vae": VariationalAutoencoderTransformer(n_components=2, **TINY).fit(_data("wide")),
         "bn": AutoencoderTransformer(
-            n_components=3, batch_norm=True, dropout=0.3, noise="gaussian", **SMALL
+            n_components=3, batch_norm=True, dropout=0.3, noise="gaussian", **TINY
         ).fit(_data("unit")),
     }
 
@@ -116,7 +116,7 @@ def test_conv_architecture(tmp_path):
 
 def test_outlier_detector_scores(tmp_path):
     X = _data("wide")
-    det = AutoencoderOutlierDetector(**SMALL).fit(X)
+    det = AutoencoderOutlierDetector(**TINY).fit(X)
     session = _session(to_onnx(det, tmp_path / "ae.onnx", part="autoencoder"))
     Xf = X[:7].astype(np.float32)
     (rec,) = session.run(None, {"X": Xf})

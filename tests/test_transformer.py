@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, load_digits, load_wine
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -24,7 +24,6 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from skae import AutoencoderTransformer
-from skae._net import clearly_better as _clearly_better
 from skae.nn import (
     AnchoredDecoder,
     AnchoredEncoder,
@@ -41,31 +40,6 @@ FAST = dict(hidden_layer_sizes=(16,), max_epochs=3, batch_size=16)
 
 def make_ae(**params):
     return AutoencoderTransformer(**{**FAST, "random_state": 0, **params})
-
-
-@pytest.fixture(scope="module")
-def X_unit():
-    """Data in [0, 1] (sigmoid / bce territory)."""
-    return np.random.RandomState(0).rand(40, 6)
-
-
-@pytest.fixture(scope="module")
-def X_sym():
-    """Data in [-1, 1] with negative values (tanh territory)."""
-    return np.random.RandomState(1).uniform(-1, 1, size=(40, 6))
-
-
-@pytest.fixture(scope="module")
-def X_wide():
-    """Data well outside [-1, 1] (identity output + standardisation)."""
-    rng = np.random.RandomState(2)
-    return rng.normal(loc=50.0, scale=[1.0, 10.0, 100.0, 5.0, 20.0, 3.0], size=(40, 6))
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:300] / 16.0, y[:300]
 
 
 @pytest.fixture(scope="module")
@@ -943,11 +917,3 @@ def test_tensor_on_another_device_is_a_clear_error():
     est = AutoencoderTransformer(n_components=2, hidden_layer_sizes=(8,), max_epochs=1)
     with pytest.raises(TypeError, match=r"torch tensor on meta.*X\.cpu\(\)"):
         est.fit(torch.empty(10, 3, device="meta"))
-
-
-def test_clearly_better_is_a_paired_test():
-    reference = torch.linspace(1.0, 2.0, 50, dtype=torch.float64)
-    noise = 0.05 * torch.sin(torch.arange(50, dtype=torch.float64))
-    assert _clearly_better(reference - 0.1 + noise, reference)  # a consistent gain
-    assert not _clearly_better(reference - 0.001 + noise, reference)  # within the noise
-    assert not _clearly_better(reference + 0.1, reference)
