@@ -6,7 +6,8 @@ PyOD's benchmark protocol: for each seed, a 60/40 ``train_test_split`` (not
 stratified), ``StandardScaler`` fitted on the training part, every detector
 fitted on the training part without labels, test ROC-AUC with the higher
 score for the more outlying row. skae's ``AutoencoderOutlierDetector`` runs
-with ``init="auto"``, ``"pca"`` and ``"random"``; the baselines are
+with its defaults (``outlier_score="combined"``) and with
+``outlier_score="reconstruction"`` (skae 0.1's score); the baselines are
 ``IsolationForest``, a PCA reconstruction-error detector (90 % of the
 variance) and PyOD's ``AutoEncoder`` when PyOD is installed. Run
 ``python benchmarks/outliers.py --quick`` for a short check; see
@@ -52,7 +53,8 @@ from tables import (
 
 SEEDS = (0, 1, 2)
 TEST_SIZE = 0.4
-SKAE_INITS = ("auto", "pca", "random")
+#: skae's columns: name -> parameters besides ``random_state`` (``init="auto"`` in both).
+SKAE_VARIANTS = {"skae": {}, "skae recon.": {"outlier_score": "reconstruction"}}
 PCA_VARIANCE = 0.9
 
 
@@ -105,11 +107,11 @@ def make_methods(pyod_cls=None):
         return -est.score_samples(X)
 
     methods = {
-        f"skae {init}": (
-            lambda seed, init=init: AutoencoderOutlierDetector(random_state=seed, init=init),
+        name: (
+            lambda seed, params=params: AutoencoderOutlierDetector(random_state=seed, **params),
             neg_score_samples,
         )
-        for init in SKAE_INITS
+        for name, params in SKAE_VARIANTS.items()
     }
     methods["IsolationForest"] = (
         lambda seed: IsolationForest(random_state=seed),
@@ -188,8 +190,8 @@ def summarize_table(name, X, y, runs, methods):
         row["auc"][m] = float(np.mean(aucs))
         row["auc_std"][m] = float(np.std(aucs))
         row["fit_s"][m] = float(np.mean([runs[s][m]["fit_s"] for s in sorted(runs)]))
-    if "skae auto" in methods:
-        row["auto_init"] = [runs[s]["skae auto"]["init_"] for s in sorted(runs)]
+    if "skae" in methods:
+        row["auto_init"] = [runs[s]["skae"]["init_"] for s in sorted(runs)]
     return row
 
 
@@ -251,8 +253,10 @@ def format_markdown(rows, methods, seeds, notes=()) -> str:
         "random_state=seed)` (not stratified), `StandardScaler` fitted on the training part and "
         "applied to both parts; each detector fitted on the training part (y unused); "
         "`roc_auc_score` on the test part, higher score = more outlying. Mean over the seeds, "
-        "best per row in bold. skae: `AutoencoderOutlierDetector(random_state=seed, init=...)`, "
-        "score `-score_samples`; IsolationForest: `IsolationForest(random_state=seed)`, score "
+        "best per row in bold. skae: `AutoencoderOutlierDetector(random_state=seed)` (defaults: "
+        '`outlier_score="combined"`), skae recon.: the same with '
+        '`outlier_score="reconstruction"` (skae 0.1 score), score `-score_samples`; '
+        "IsolationForest: `IsolationForest(random_state=seed)`, score "
         f'`-score_samples`; PCA recon.: `PCA(n_components={PCA_VARIANCE}, svd_solver="full")`, '
         "score = per-row squared reconstruction error; PyOD AE: "
         "`pyod.models.auto_encoder.AutoEncoder(random_state=seed)` (defaults; progress bar "
@@ -263,7 +267,7 @@ def format_markdown(rows, methods, seeds, notes=()) -> str:
         "## Fit seconds",
         "",
         "Mean wall time of `fit` on the training part over the seeds (`time.perf_counter()`, "
-        "after untimed warm-up fits of skae and PyOD). skae `auto` trains two networks "
+        "after untimed warm-up fits of skae and PyOD). skae (`init='auto'`) trains two networks "
         "(PCA-anchored and random starts) and keeps the better on its validation split. PyOD's "
         "`fit` includes scoring the training rows.",
         "",
@@ -274,13 +278,13 @@ def format_markdown(rows, methods, seeds, notes=()) -> str:
         init_rows = []
         for r in rows:
             per = {f"s{s}": init for s, init in zip(r["seeds"], r["auto_init"], strict=True)}
-            eps = [r["per_seed"][s]["skae auto"]["epochs"] for s in r["seeds"]]
+            eps = [r["per_seed"][s]["skae"]["epochs"] for s in r["seeds"]]
             init_rows.append({"table": r["table"], **per, "epochs": "/".join(map(str, eps))})
         counts = {i: sum(r["auto_init"].count(i) for r in rows) for i in ("pca", "random")}
         parts += [
             '## What `init="auto"` chose',
             "",
-            "`init_` of the fitted `skae auto` detector per table and seed, and the epochs the "
+            "`init_` of the fitted `skae` detector per table and seed, and the epochs the "
             "kept network trained (per seed, in seed order).",
             "",
             markdown_table(

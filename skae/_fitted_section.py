@@ -45,7 +45,13 @@ _FITTED = frozenset(
         "validation_loss_curve_",
     }
 )
-_FITTED_EXTRA = {"AutoencoderOutlierDetector": frozenset({"offset_", "calibration_scores_"})}
+_FITTED_EXTRA = {
+    "AutoencoderOutlierDetector": frozenset(
+        {"offset_", "calibration_scores_", "residual_var_", "latent_mean_", "latent_precision_"}
+    )
+}
+#: The detector's statistics of ``outlier_score="combined"``, which skae 0.1 files lack.
+_SCORE_STATISTICS = ("residual_var_", "latent_mean_", "latent_precision_")
 _OUTPUT_ACTIVATIONS = frozenset({"sigmoid", "tanh", "identity", "clip"})
 _LOSSES = frozenset({"mse", "bce"})
 
@@ -87,6 +93,13 @@ def _from_format_1(estimator, config, path):
     raw["batch_size_"] = batch_size if batch_size is not None else 128
     if "validation_scores_" in raw:
         raw["validation_loss_curve_"] = raw.pop("validation_scores_")
+    if "offset_" in raw:
+        # skae 0.1's detector: no calibration, and its score was the reconstruction error
+        raw.setdefault("calibration_scores_", None)
+        for key in _SCORE_STATISTICS:
+            raw.setdefault(key, None)
+        if "outlier_score" not in config["params"]:
+            estimator.outlier_score = "reconstruction"
     mean = _from_json(raw.pop("mean_", None), "fitted attribute 'mean_'")
     scale = _from_json(raw.pop("scale_", None), "fitted attribute 'scale_'")
     n = raw.get("n_features_in_")
@@ -201,6 +214,26 @@ def _restore_fitted(estimator, raw, path):
             ),
             "None or a sorted 1-D array of finite float64 scores",
         )
+    if "residual_var_" in names:
+        k = int(fitted["n_components_"])
+        shapes = {"residual_var_": (n,), "latent_mean_": (k,), "latent_precision_": (k, k)}
+        # None only where the score does not read them (skae 0.1 files)
+        optional = getattr(estimator, "outlier_score", None) == "reconstruction"
+        for key, shape in shapes.items():
+            need(
+                key,
+                lambda v, shape=shape, key=key: (
+                    (v is None and optional)
+                    or (
+                        isinstance(v, np.ndarray)
+                        and v.dtype == np.float64
+                        and v.shape == shape
+                        and bool(np.all(np.isfinite(v)))
+                        and (key != "residual_var_" or bool(np.all(v > 0)))
+                    )
+                ),
+                f"a finite float64 array of shape {shape}",
+            )
 
     for key, value in fitted.items():
         if key == "feature_names_in_" and value is None:

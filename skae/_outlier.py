@@ -24,21 +24,27 @@ __all__ = ["AutoencoderOutlierDetector"]
 
 class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
     __doc__ = (
-        """Outlier detection by autoencoder reconstruction error.
+        """Outlier detection with an autoencoder: reconstruction error and code distance.
 
-    The autoencoder is trained on (mostly normal) data; rows it reconstructs
-    badly are outliers. Follows scikit-learn's outlier-detector API, like
-    :class:`~sklearn.ensemble.IsolationForest`: ``score_samples`` is the
-    negative mean squared reconstruction error (higher is more normal),
-    ``decision_function = score_samples - offset_`` (negative is an outlier),
-    ``predict`` gives +1 for inliers and -1 for outliers.
+    The autoencoder is trained on (mostly normal) data. A row is an outlier
+    when the autoencoder reconstructs it badly (it lies off the learned
+    manifold) or when its code lies far from the training codes (usual
+    features in an unusual combination: on ODDS tables such as cardio, musk
+    and pendigits the outliers are reconstructed well and only their codes
+    give them away). ``outlier_score="combined"`` (the default) adds the two,
+    ``outlier_score="reconstruction"`` uses the reconstruction error alone. Follows
+    scikit-learn's outlier-detector API, like
+    :class:`~sklearn.ensemble.IsolationForest`: ``score_samples`` is higher
+    for more normal rows, ``decision_function = score_samples - offset_``
+    (negative is an outlier), ``predict`` gives +1 for inliers and -1 for
+    outliers.
 
     Every architecture option of :class:`AutoencoderTransformer` is
     available (dense, convolutional, denoising, sparse).
 
-    **Explanations.** :meth:`feature_scores` splits each row's score into
-    per-feature contributions, the squared reconstruction residuals (their
-    row mean is ``-score_samples``); :meth:`top_features` lists the features
+    **Explanations.** :meth:`feature_scores` splits the reconstruction part
+    of each row's score into per-feature contributions; :meth:`top_features`
+    lists the features
     that contribute most to each row, and
     :class:`~skae.plotting.FeatureScoresDisplay` draws them.
 
@@ -83,6 +89,15 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         fewer raise a ``ValueError`` before training. Training rows are copied
         (a ``np.memmap`` X is not streamed from disk). With ``warm_start``,
         use an int ``random_state`` so that every fit holds out the same rows.
+
+    outlier_score : {"combined", "reconstruction"}, default="combined"
+        The outlier score (see :meth:`score_samples`). ``"combined"``: each
+        feature's squared reconstruction residual relative to its mean on the
+        training rows, averaged, plus the squared Mahalanobis distance of the
+        code to the training codes over ``n_components`` (the two parts of
+        PCA's combined SPE + Hotelling T² index, for the autoencoder).
+        ``"reconstruction"``: the mean squared reconstruction error in the
+        input's units (skae 0.1's score).
 """
         )
         + """
@@ -95,6 +110,16 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         offset_``. With ``calibration``, it is one of ``calibration_scores_``,
         chosen so that ``decision_function(X) < 0`` exactly where
         ``score_pvalues(X) <= contamination``.
+
+    residual_var_ : ndarray of shape (`n_features_in_`,)
+        Mean squared reconstruction residual of each feature on the training
+        rows (the scale of the reconstruction part of ``outlier_score="combined"``).
+
+    latent_mean_ : ndarray of shape (`n_components_`,)
+        Mean of the training rows' codes.
+
+    latent_precision_ : ndarray of shape (`n_components_`, `n_components_`)
+        Inverse covariance of the training rows' codes (with a tiny ridge).
 
     calibration_scores_ : ndarray of shape (n_cal,) or None
         Scores (``score_samples``) of the rows held out for calibration,
@@ -126,6 +151,7 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
             [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         ),
         "calibration": (None, [None, Interval(Real, 0, 1, closed="neither")]),
+        "outlier_score": ("combined", [StrOptions({"combined", "reconstruction"})]),
     }
     _parameter_constraints: dict = parameter_constraints(_own_parameters)
     __init__ = make_init(_own_parameters, qualname="AutoencoderOutlierDetector", module=__module__)
@@ -206,21 +232,87 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         return _safe_indexing(X, np.sort(perm[n_cal:])), X_cal
 
     def _after_training(self, X):
+        self._fit_score_statistics(X)
         held_out = getattr(self, "_calibration_rows", None)
         if held_out is not None:
             X_cal = self._validate_X(held_out, reset=False)
-            cal = np.sort(-self._squared_error(X_cal).astype(np.float64))
+            cal = np.sort(self._scores(X_cal))
             offset = float(cal[self._n_flagged(self._level(), len(cal))])
             self.calibration_scores_ = cal
             self.offset_ = offset
             return
-        scores = -self._squared_error(X)
+        scores = self._scores(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25.0, 75.0])
             self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
         else:
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         self.calibration_scores_ = None
+
+    def _fit_score_statistics(self, X):
+        """The training rows' residual variance per feature and code distribution.
+
+        ``outlier_score="combined"`` reads them (``residual_var_``, ``latent_mean_``,
+        ``latent_precision_``); they are set for both scores, so that the
+        explanations and ``outlier_score`` can be switched by ``set_params`` + ``fit``.
+        """
+        residual = (X - self._reconstruct(X)).astype(np.float64)
+        var = np.mean(residual**2, axis=0)
+        # a feature reconstructed exactly on every training row: floor its variance
+        floor = max(float(var.mean()), np.finfo(np.float64).tiny) * 1e-6
+        self.residual_var_ = np.maximum(var, floor)
+        Z = self._encode(X).astype(np.float64)
+        k = Z.shape[1]
+        cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
+        ridge = 1e-6 * max(float(np.trace(cov)) / k, np.finfo(np.float64).tiny)
+        self.latent_mean_ = Z.mean(axis=0)
+        self.latent_precision_ = np.linalg.inv(cov + ridge * np.eye(k))
+
+    def _feature_terms(self, X):
+        """Per-feature terms of validated ``X``: squared residuals, scaled for ``outlier_score``."""
+        terms = (X - self._reconstruct(X)) ** 2
+        if self.outlier_score == "combined":
+            terms = terms / (self.residual_var_ * self.n_features_in_).astype(terms.dtype)
+        return terms
+
+    def _latent_term(self, X):
+        """``T^2 / k``: squared Mahalanobis distance of the codes (1 on average in training)."""
+        dz = self._encode(X).astype(np.float64) - self.latent_mean_
+        return np.einsum("ij,jk,ik->i", dz, self.latent_precision_, dz) / dz.shape[1]
+
+    def _scores(self, X):
+        """``score_samples`` of validated ``X`` (float64)."""
+        total = self._feature_terms(X).astype(np.float64).sum(axis=1)
+        if self.outlier_score == "combined":
+            total += self._latent_term(X)
+        else:
+            total /= self.n_features_in_
+        return -total
+
+    def score_samples(self, X):
+        """Outlier score of each row: the lower, the more abnormal.
+
+        With ``outlier_score="combined"`` (the default) it is minus the sum of two
+        terms, each 1 on average over the training rows: the reconstruction
+        term ``mean_j (x_j - x̂_j)^2 / residual_var_[j]`` (off the learned
+        manifold, per feature relative to how well that feature is usually
+        reconstructed) and the latent term ``T^2 / n_components_``, the squared
+        Mahalanobis distance of the row's code to the training codes (on the
+        manifold but in an unusual place). With ``outlier_score="reconstruction"`` it
+        is minus the mean squared reconstruction error.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The negated outlier score, in float64.
+        """
+        check_is_fitted(self)
+        return self._scores(self._validate_X(X, reset=False))
 
     def score_pvalues(self, X):
         """Split-conformal p-value of each row: small values are outliers.
@@ -276,12 +368,18 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         return (1.0 + k) / (len(cal) + 1.0)
 
     def feature_scores(self, X):
-        """Per-feature contributions to each row's reconstruction error.
+        """Per-feature contributions to each row's outlier score.
 
-        The contribution of a feature is its squared reconstruction residual,
-        in the input's units, so the row mean of ``feature_scores(X)`` equals
+        With ``outlier_score="reconstruction"``, the contribution of a feature is its
+        squared reconstruction residual in the input's units, and the row mean
+        of ``feature_scores(X)`` equals ``-score_samples(X)``. With
+        ``outlier_score="combined"``, it is the feature's term of the reconstruction
+        part, ``(x_j - x̂_j)^2 / (residual_var_[j] * n_features_in_)``, and the
+        row sum of ``feature_scores(X)`` plus the latent term (the code's
+        squared Mahalanobis distance over ``n_components_``) equals
         ``-score_samples(X)``: large values show which features make a row an
-        outlier.
+        outlier; a row whose score comes mostly from the latent term is made
+        of usual features in an unusual combination.
 
         Parameters
         ----------
@@ -291,7 +389,7 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         Returns
         -------
         scores : ndarray of shape (n_samples, n_features)
-            ``(X - reconstruction) ** 2``, in X's floating dtype.
+            The contributions, in X's floating dtype.
 
         See Also
         --------
@@ -308,12 +406,12 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         >>> contributions = det.feature_scores(X[:3])
         >>> contributions.shape
         (3, 5)
-        >>> bool(np.allclose(contributions.mean(axis=1), -det.score_samples(X[:3])))
+        >>> det = det.set_params(outlier_score="reconstruction").fit(X)
+        >>> bool(np.allclose(det.feature_scores(X[:3]).mean(axis=1), -det.score_samples(X[:3])))
         True
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return (X - self._reconstruct(X)) ** 2
+        return self._feature_terms(self._validate_X(X, reset=False))
 
     def top_features(self, X, k=3):
         """The ``k`` features that contribute most to each row's score, as a table.

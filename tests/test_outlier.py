@@ -9,6 +9,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -55,17 +56,58 @@ def calibrated(X):
 
 # ---------------------------------------------------------------- explanations
 def test_feature_scores_shape_and_identity(detector, X):
+    # the default combined score: the contributions sum to its reconstruction part, and the
+    # rest is the codes' squared Mahalanobis distance over n_components_
     scores = detector.feature_scores(X)
     assert isinstance(scores, np.ndarray)
     assert scores.shape == X.shape and scores.dtype == np.float64
     assert (scores >= 0).all()
-    np.testing.assert_allclose(scores.mean(axis=1), -detector.score_samples(X), rtol=1e-6)
+    with torch.no_grad():
+        Z = detector.net_.module_.encode(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    dz = Z - detector.latent_mean_
+    latent = np.einsum("ij,jk,ik->i", dz, detector.latent_precision_, dz) / Z.shape[1]
+    np.testing.assert_allclose(
+        scores.sum(axis=1) + latent, -detector.score_samples(X), rtol=1e-4, atol=1e-6
+    )
     X32 = X.astype(np.float32)
     scores32 = detector.feature_scores(X32)
     assert scores32.dtype == np.float32
+    np.testing.assert_allclose(scores32, scores, rtol=1e-3, atol=1e-6)
+
+
+def test_feature_scores_of_the_reconstruction_score(X):
+    detector = AutoencoderOutlierDetector(n_components=2, outlier_score="reconstruction", **FAST)
+    detector.fit(X)
+    scores = detector.feature_scores(X)
+    np.testing.assert_allclose(scores.mean(axis=1), -detector.score_samples(X), rtol=1e-6)
+    X32 = X.astype(np.float32)
     np.testing.assert_allclose(
-        scores32.mean(axis=1), -detector.score_samples(X32), rtol=1e-4, atol=1e-7
+        detector.feature_scores(X32).mean(axis=1),
+        -detector.score_samples(X32),
+        rtol=1e-4,
+        atol=1e-7,
     )
+
+
+def test_combined_score_terms_average_one_on_the_training_rows(detector, X):
+    """Each part of the combined score is 1 on average over the rows it was fitted on."""
+    scores = detector.feature_scores(X)
+    np.testing.assert_allclose(scores.sum(axis=1).mean(), 1.0, rtol=1e-4)
+    latent = -detector.score_samples(X) - scores.sum(axis=1)
+    np.testing.assert_allclose(latent.mean(), 1.0, rtol=1e-3)
+
+
+def test_combined_score_sees_an_unusual_code_that_reconstructs_well():
+    """A row on the learned (here linear) manifold but far out along it is an outlier."""
+    rng = np.random.RandomState(0)
+    basis = rng.normal(size=(2, 6))
+    X = rng.normal(size=(400, 2)) @ basis + 0.05 * rng.normal(size=(400, 6))
+    far = np.array([[8.0, -8.0]]) @ basis  # exactly on the plane, 8 standard deviations out
+    params = dict(n_components=2, init="pca", max_epochs=5, random_state=0)
+    combined = AutoencoderOutlierDetector(**params).fit(X)
+    reconstruction = AutoencoderOutlierDetector(outlier_score="reconstruction", **params).fit(X)
+    assert combined.predict(far)[0] == -1
+    assert reconstruction.predict(far)[0] == 1  # reconstructed as well as the normal rows
 
 
 def test_feature_scores_needs_fit_and_matching_features(detector, X):
@@ -334,7 +376,7 @@ def test_failure_inside_fit_leaves_the_estimator_unchanged(X, monkeypatch):
 
     det = AutoencoderOutlierDetector(n_components=2, calibration=0.3, **FAST)
     with monkeypatch.context() as m:
-        m.setattr(AutoencoderOutlierDetector, "_squared_error", broken)
+        m.setattr(AutoencoderOutlierDetector, "_reconstruct", broken)
         with pytest.raises(RuntimeError, match="scoring failed"):
             det.fit(X)
     with pytest.raises(NotFittedError):
@@ -346,7 +388,7 @@ def test_failure_inside_fit_leaves_the_estimator_unchanged(X, monkeypatch):
     det.fit(X)
     before = (det.offset_, det.calibration_scores_.copy(), det.net_)
     with monkeypatch.context() as m:
-        m.setattr(AutoencoderOutlierDetector, "_squared_error", broken)
+        m.setattr(AutoencoderOutlierDetector, "_reconstruct", broken)
         with pytest.raises(RuntimeError):
             det.set_params(calibration=0.4).fit(X)
     assert det.offset_ == before[0] and det.net_ is before[2]

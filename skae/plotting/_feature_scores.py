@@ -85,13 +85,12 @@ def _as_image(values, shape, lo, hi):
 class FeatureScoresDisplay:
     """One row's per-feature contributions to its outlier score, beside its reconstruction.
 
-    The contributions are the squared reconstruction residuals of
-    :meth:`~skae.AutoencoderOutlierDetector.feature_scores`: their mean is the row's
-    reconstruction error (``-score_samples``), and the largest show which features make the
-    row an outlier. For tabular rows, a bar chart of the contributions is drawn above the
-    row's values and their reconstruction, feature by feature. For images, the contributions
-    are a heat map beside the image and its reconstruction (summed over channels for
-    multi-channel images).
+    The contributions are :meth:`~skae.AutoencoderOutlierDetector.feature_scores`: each
+    feature's share of the reconstruction part of the row's outlier score (their sum), and
+    the largest show which features make the row an outlier. For tabular rows, a bar chart
+    of the contributions is drawn above the row's values and their reconstruction, feature
+    by feature. For images, the contributions are a heat map beside the image and its
+    reconstruction (summed over channels for multi-channel images).
 
     Use :meth:`from_estimator` to create a display; the constructor only stores precomputed
     values.
@@ -99,7 +98,7 @@ class FeatureScoresDisplay:
     Parameters
     ----------
     feature_scores : ndarray of shape (n_features,)
-        Contribution of each feature to the row's reconstruction error.
+        Contribution of each feature to the reconstruction part of the row's score.
     original : ndarray of shape (n_features,)
         The row.
     reconstruction : ndarray of shape (n_features,)
@@ -183,7 +182,7 @@ class FeatureScoresDisplay:
         parts = [] if name is None else [str(name)]
         if self.row is not None:
             parts.append(f"row {self.row}")
-        parts.append(f"reconstruction error {scores.mean():.3g}")
+        parts.append(f"reconstruction part {scores.sum():.3g}")
         return ", ".join(parts)
 
     @staticmethod
