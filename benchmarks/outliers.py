@@ -267,9 +267,8 @@ def format_markdown(rows, methods, seeds, notes=()) -> str:
         "## Fit seconds",
         "",
         "Mean wall time of `fit` on the training part over the seeds (`time.perf_counter()`, "
-        "after untimed warm-up fits of skae and PyOD). skae (`init='auto'`) trains two networks "
-        "(PCA-anchored and random starts) and keeps the better on its validation split. PyOD's "
-        "`fit` includes scoring the training rows.",
+        "after untimed warm-up fits of skae and PyOD). skae's detector (`init='auto'`) trains "
+        "the PCA-anchored start alone. PyOD's `fit` includes scoring the training rows.",
         "",
         markdown_table(fit_rows, fit_cols),
         "",

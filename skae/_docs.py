@@ -175,9 +175,12 @@ torch.nn.Module class, default="relu"
         does not end up worse than PCA. ``"random"``: the classic
         autoencoder, all layers randomly initialised (use it to reproduce a
         tutorial, with a sigmoid/tanh output or binary cross-entropy, or when
-        the linear PCA path is unwanted). ``"auto"`` is ``"pca"`` for dense,
-        non-variational networks with built-in parts and ``"random"``
-        otherwise; ``init_`` records the choice.
+        the linear PCA path is unwanted). ``"auto"``: for dense,
+        non-variational networks with built-in parts and a linear output,
+        both starts are trained and the random one is kept only if it
+        reconstructs the validation rows better beyond their noise (one
+        standard error); the outlier detector trains the anchored start
+        alone; ``"random"`` otherwise. ``init_`` records the choice.
 
     n_jobs : int, default=None
         Intra-op threads torch uses during ``fit`` and inference (the caller's
