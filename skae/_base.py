@@ -241,7 +241,7 @@ class BaseAutoencoder(FitMixin, BuildMixin, BaseEstimator):
         if "net_" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} is not fitted: it has no scaling yet.")
         scaler = self._bare_module().scaler
-        if scaler is None or (bool((scaler.shift == 0).all()) and bool((scaler.scale == 1).all())):
+        if scaler is None or scaler.identity:
             return None
         return getattr(scaler, name).detach().cpu().double().numpy()
 

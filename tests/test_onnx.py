@@ -116,12 +116,18 @@ def test_conv_architecture(tmp_path):
 
 def test_outlier_detector_scores(tmp_path):
     X = _data("wide")
-    det = AutoencoderOutlierDetector(**TINY).fit(X)
-    session = _session(to_onnx(det, tmp_path / "ae.onnx", part="autoencoder"))
     Xf = X[:7].astype(np.float32)
+    det = AutoencoderOutlierDetector(outlier_score="reconstruction", **TINY).fit(X)
+    session = _session(to_onnx(det, tmp_path / "ae.onnx", part="autoencoder"))
     (rec,) = session.run(None, {"X": Xf})
     scores = -((rec - Xf) ** 2).mean(axis=1)
     np.testing.assert_allclose(scores, det.score_samples(Xf), rtol=1e-4, atol=1e-4)
+    # the default score: the graph's reconstruction gives its per-feature part
+    det = AutoencoderOutlierDetector(**TINY).fit(X)
+    session = _session(to_onnx(det, tmp_path / "ae.onnx", part="autoencoder"))
+    (rec,) = session.run(None, {"X": Xf})
+    terms = (rec - Xf) ** 2 / (det.residual_var_ * det.n_features_in_)
+    np.testing.assert_allclose(terms, det.feature_scores(Xf), rtol=1e-3, atol=1e-5)
 
 
 def test_graph_properties(fitted, tmp_path):
