@@ -126,7 +126,11 @@ torch.nn.Module class, default="relu"
         progress bar over each epoch's batches.
 
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks (e.g. ``skorch.callbacks.Checkpoint``).
+        Extra skorch callbacks (e.g. ``skorch.callbacks.Checkpoint``). With
+        ``init="auto"`` the transformers train two starts, each with these
+        callbacks: a ``Checkpoint``'s files then belong to the last start
+        trained, which may not be the one kept (``init_``). Set ``init`` to
+        ``"pca"`` or ``"random"`` to train one network.
 
     accelerator : accelerate.Accelerator, default=None
         Train through Hugging Face ``accelerate`` (skorch's
