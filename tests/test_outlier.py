@@ -415,3 +415,29 @@ def test_the_corrupted_feature_ranks_first_for_95_percent_of_rows():
     top = det.top_features(test, k=1)
     hits = np.mean(top["feature"].to_numpy() == np.array([f"x{j}" for j in corrupted]))
     assert hits >= 0.95, hits
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda det, X: det.feature_scores(X),
+        lambda det, X: det.top_features(X, k=2),
+        lambda det, X: det.score_pvalues(X),
+        lambda det, X: det.score_samples(X),
+    ],
+    ids=["feature_scores", "top_features", "score_pvalues", "score_samples"],
+)
+def test_new_entry_points_reject_bad_input_and_keep_the_data(calibrated, X, call):
+    with pytest.raises(NotFittedError):
+        call(AutoencoderOutlierDetector(calibration=0.3), X)
+    with pytest.raises(ValueError, match="features"):
+        call(calibrated, X[:, :3])
+    bad = X[:5].copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        call(calibrated, bad)
+    with pytest.raises(ValueError, match="2D array"):
+        call(calibrated, X[0])
+    before = X.copy()
+    call(calibrated, X)
+    np.testing.assert_array_equal(X, before)
