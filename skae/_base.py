@@ -120,6 +120,17 @@ class BaseAutoencoder(FitMixin, BuildMixin, BaseEstimator):
         """Reconstruction of validated ``X`` in the input's units, in X's dtype."""
         return self._map(X, self.n_features_in_, lambda m, xb: m.decode(m.encode(xb)))
 
+    def _codes_and_reconstruction(self, X):
+        """``(codes, reconstruction)`` of validated ``X`` in one pass, in X's dtype."""
+        k = self.n_components_
+
+        def both(m, xb):
+            z = m.encode(xb)
+            return torch.cat([z, m.decode(z)], dim=1)
+
+        out = self._map(X, k + self.n_features_in_, both)
+        return out[:, :k], out[:, k:]
+
     def _squared_error(self, X):
         """Per-sample mean squared reconstruction error in the input's units."""
 

@@ -232,7 +232,8 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         return _safe_indexing(X, np.sort(perm[n_cal:])), X_cal
 
     def _after_training(self, X):
-        self._fit_score_statistics(X)
+        Z, rec = self._codes_and_reconstruction(X)
+        self._fit_score_statistics(X, Z, rec)
         held_out = getattr(self, "_calibration_rows", None)
         if held_out is not None:
             X_cal = self._validate_X(held_out, reset=False)
@@ -241,7 +242,7 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
             self.calibration_scores_ = cal
             self.offset_ = offset
             return
-        scores = self._scores(X)
+        scores = self._scores_of(X, Z, rec)
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25.0, 75.0])
             self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
@@ -262,45 +263,51 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         candidates = super()._init_candidates(X)
         return candidates[:1] if self.init == "auto" else candidates
 
-    def _fit_score_statistics(self, X):
+    def _fit_score_statistics(self, X, Z, rec):
         """The training rows' residual variance per feature and code distribution.
+
+        ``Z`` and ``rec`` are the codes and reconstruction of the training rows ``X``.
 
         ``outlier_score="combined"`` reads them (``residual_var_``, ``latent_mean_``,
         ``latent_precision_``); they are set for both scores, so that the
         explanations and ``outlier_score`` can be switched by ``set_params`` + ``fit``.
         """
-        residual = (X - self._reconstruct(X)).astype(np.float64)
+        residual = (X - rec).astype(np.float64)
         var = np.mean(residual**2, axis=0)
         # a feature reconstructed exactly on every training row: floor its variance
         floor = max(float(var.mean()), np.finfo(np.float64).tiny) * 1e-6
         self.residual_var_ = np.maximum(var, floor)
-        Z = self._encode(X).astype(np.float64)
+        Z = Z.astype(np.float64)
         k = Z.shape[1]
         cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
         ridge = 1e-6 * max(float(np.trace(cov)) / k, np.finfo(np.float64).tiny)
         self.latent_mean_ = Z.mean(axis=0)
         self.latent_precision_ = np.linalg.inv(cov + ridge * np.eye(k))
 
-    def _feature_terms(self, X):
-        """Per-feature terms of validated ``X``: squared residuals, scaled for ``outlier_score``."""
-        terms = (X - self._reconstruct(X)) ** 2
+    def _feature_terms(self, X, rec):
+        """Per-feature terms of ``X`` given its reconstruction, scaled for ``outlier_score``."""
+        terms = (X - rec) ** 2
         if self.outlier_score == "combined":
             terms = terms / (self.residual_var_ * self.n_features_in_).astype(terms.dtype)
         return terms
 
-    def _latent_term(self, X):
-        """``T^2 / k``: squared Mahalanobis distance of the codes (1 on average in training)."""
-        dz = self._encode(X).astype(np.float64) - self.latent_mean_
+    def _latent_term(self, Z):
+        """``T^2 / k`` of codes ``Z``: squared Mahalanobis distance (1 on average in training)."""
+        dz = Z.astype(np.float64) - self.latent_mean_
         return np.einsum("ij,jk,ik->i", dz, self.latent_precision_, dz) / dz.shape[1]
 
-    def _scores(self, X):
-        """``score_samples`` of validated ``X`` (float64)."""
-        total = self._feature_terms(X).astype(np.float64).sum(axis=1)
+    def _scores_of(self, X, Z, rec):
+        """``score_samples`` of ``X`` from its codes and reconstruction (float64)."""
+        total = self._feature_terms(X, rec).astype(np.float64).sum(axis=1)
         if self.outlier_score == "combined":
-            total += self._latent_term(X)
+            total += self._latent_term(Z)
         else:
             total /= self.n_features_in_
         return -total
+
+    def _scores(self, X):
+        """``score_samples`` of validated ``X`` (float64), one pass through the network."""
+        return self._scores_of(X, *self._codes_and_reconstruction(X))
 
     def score_samples(self, X):
         """Outlier score of each row: the lower, the more abnormal.
@@ -424,7 +431,8 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         True
         """
         check_is_fitted(self)
-        return self._feature_terms(self._validate_X(X, reset=False))
+        X = self._validate_X(X, reset=False)
+        return self._feature_terms(X, self._reconstruct(X))
 
     def top_features(self, X, k=3):
         """The ``k`` features that contribute most to each row's score, as a table.

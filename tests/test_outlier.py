@@ -376,7 +376,7 @@ def test_failure_inside_fit_leaves_the_estimator_unchanged(X, monkeypatch):
 
     det = AutoencoderOutlierDetector(n_components=2, calibration=0.3, **FAST)
     with monkeypatch.context() as m:
-        m.setattr(AutoencoderOutlierDetector, "_reconstruct", broken)
+        m.setattr(AutoencoderOutlierDetector, "_codes_and_reconstruction", broken)
         with pytest.raises(RuntimeError, match="scoring failed"):
             det.fit(X)
     with pytest.raises(NotFittedError):
@@ -388,7 +388,7 @@ def test_failure_inside_fit_leaves_the_estimator_unchanged(X, monkeypatch):
     det.fit(X)
     before = (det.offset_, det.calibration_scores_.copy(), det.net_)
     with monkeypatch.context() as m:
-        m.setattr(AutoencoderOutlierDetector, "_reconstruct", broken)
+        m.setattr(AutoencoderOutlierDetector, "_codes_and_reconstruction", broken)
         with pytest.raises(RuntimeError):
             det.set_params(calibration=0.4).fit(X)
     assert det.offset_ == before[0] and det.net_ is before[2]
