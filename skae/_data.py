@@ -40,7 +40,7 @@ def to_float_tensor(X, dtype: torch.dtype, device: torch.device | str) -> torch.
 
 
 class ArrayDataset(Dataset):
-    """Rows of a 2-D array served as scaled float tensors, in batches.
+    """Rows of a 2-D array served as float tensors, in batches (the module scales them).
 
     Parameters
     ----------
@@ -49,8 +49,6 @@ class ArrayDataset(Dataset):
     indices : ndarray of int, default=None
         The rows of ``X`` this dataset covers (e.g. the training part of a
         validation split); all rows when ``None``. No copy of ``X`` is made.
-    shift, scale : torch.Tensor of shape (n_features,), default=None
-        Batches are returned as ``(x - shift) / scale`` when given.
     device : str or torch.device, default="cpu"
         Where batches are delivered.
     dtype : torch.dtype, default=torch.float32
@@ -66,8 +64,6 @@ class ArrayDataset(Dataset):
         X,
         indices=None,
         *,
-        shift=None,
-        scale=None,
         device="cpu",
         dtype=torch.float32,
         preload=True,
@@ -83,8 +79,6 @@ class ArrayDataset(Dataset):
         self.indices = (
             torch.arange(n) if indices is None else torch.as_tensor(indices, dtype=torch.long)
         )
-        self.shift = None if shift is None else shift.to(self.device, dtype)
-        self.scale = None if scale is None else scale.to(self.device, dtype)
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -93,7 +87,7 @@ class ArrayDataset(Dataset):
         return self.batch(self.indices[i : i + 1])[0]
 
     def batch(self, rows: torch.Tensor) -> torch.Tensor:
-        """Scaled rows ``rows`` (absolute row numbers of ``X``) on the target device."""
+        """Rows ``rows`` (absolute row numbers of ``X``) on the target device."""
         if self.preload:
             if rows.device != self.data.device:
                 rows = rows.to(self.data.device)
@@ -104,8 +98,6 @@ class ArrayDataset(Dataset):
                 xb = xb.pin_memory().to(self.device, dtype=self.dtype, non_blocking=True)
             else:
                 xb = xb.to(self.device, dtype=self.dtype)
-        if self.shift is not None:
-            xb = (xb - self.shift) / self.scale
         return xb
 
 
