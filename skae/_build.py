@@ -19,7 +19,14 @@ import torch
 from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
 
 from ._data import BatchIterator
-from ._net import _AutoencoderNet, _DivergenceCheck, _EarlyStopping, optimizer_class, silent
+from ._net import (
+    _AutoencoderNet,
+    _DivergenceCheck,
+    _EarlyStopping,
+    _RegularizedValidation,
+    optimizer_class,
+    silent,
+)
 from .nn import AutoencoderLoss, build_autoencoder
 
 __all__ = ["BuildMixin"]
@@ -141,6 +148,19 @@ class BuildMixin:
         linear = self.output_activation in ("auto", "identity") and self.loss in ("auto", "mse")
         return dense and linear
 
+    def _latent_regularizer(self, data, valid):
+        """An extra training loss on the codes, or ``None`` (a subclass hook).
+
+        Called once per fit with the training and validation rows
+        (:class:`~skae._data.ArrayDataset`, ``valid`` may be ``None``), inside
+        the fit's seeded random state; returns a callable ``(module) -> (name,
+        weight, value)`` the net adds to every training step's loss, with a
+        ``validation_loss(module)`` method whose value (times ``weight``) is
+        added to each epoch's ``valid_loss`` (see ``_AutoencoderNet``), e.g.
+        the UMAP graph term of :class:`~skae.AutoencoderTransformer`.
+        """
+        return None
+
     def _module_options(self):
         """Extra keyword arguments of :func:`~skae.nn.build_autoencoder` (a subclass hook)."""
         return {}
@@ -235,6 +255,7 @@ class BuildMixin:
         # With several processes only the main one prints.
         main_process = acc is None or acc.is_main_process
         if self.early_stopping:
+            callbacks.append(("regularized_validation", _RegularizedValidation()))
             callbacks.append(
                 (
                     "early_stopping",

@@ -201,15 +201,16 @@ class FitMixin:
                 train_idx = None  # all rows, in order (shuffled per epoch)
             data = self._make_dataset(X, train_idx, stream=stream)
             valid = self._make_dataset(X, valid_idx, like=data) if n_valid else None
+            regularizer = self._latent_regularizer(data, valid)
             if continuing:
                 old = self.net_
                 self.net_ = self._build_net(self._bare_module())
                 self.net_.initialize()
                 carry_training_state(old, self.net_)
-                self._train_net(data, valid, seed, partial)
+                self._train_net(data, valid, seed, partial, regularizer)
                 interrupted = self.net_.interrupted_
             else:
-                interrupted = self._fit_new_net(X, data, valid, seed, scaling, partial)
+                interrupted = self._fit_new_net(X, data, valid, seed, scaling, partial, regularizer)
 
         history = self.net_.history
         self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
@@ -220,7 +221,7 @@ class FitMixin:
         self.net_.module_.eval()
         return X, interrupted
 
-    def _fit_new_net(self, X, data, valid, seed, scaling, partial):
+    def _fit_new_net(self, X, data, valid, seed, scaling, partial, regularizer=None):
         """Train a new network for each candidate start; keep the best on the validation data.
 
         With ``init="auto"`` and a validation split, a PCA-anchored network
@@ -243,7 +244,7 @@ class FitMixin:
             self.init_ = init
             self.output_activation_, self.loss_, _, _ = self._resolve_output(X)
             try:
-                self._train_candidate(X, data, valid, seed, scaling, partial)
+                self._train_candidate(X, data, valid, seed, scaling, partial, regularizer)
             except KeyboardInterrupt:
                 if best is None:  # nothing trained yet: the fit is cancelled
                     raise
@@ -265,7 +266,7 @@ class FitMixin:
         say(f"Kept init={self.init_!r} (validation reconstruction error {scores}).")
         return interrupted
 
-    def _train_candidate(self, X, data, valid, seed, scaling, partial):
+    def _train_candidate(self, X, data, valid, seed, scaling, partial, regularizer=None):
         """Build and train a new network; retry with smaller learning rates if it diverges."""
         learning_rates = [self.learning_rate * 10.0**-i for i in range(_DIVERGENCE_RETRIES + 1)]
         for attempt, lr in enumerate(learning_rates):
@@ -280,7 +281,7 @@ class FitMixin:
                     torch.as_tensor(X.mean(axis=0, dtype=np.float64), dtype=torch.float32)
                 )
             try:
-                self._train_net(data, valid, seed, partial)
+                self._train_net(data, valid, seed, partial, regularizer)
             except _Diverged as exc:
                 diverged = exc
                 continue
@@ -299,8 +300,13 @@ class FitMixin:
             "e.g. with StandardScaler), use batch_norm=True or a smaller weight_decay."
         )
 
-    def _train_net(self, data, valid, seed, partial):
-        """Run skorch's training loop on ``net_``; raises ``_Diverged`` on non-finite weights."""
+    def _train_net(self, data, valid, seed, partial, regularizer=None):
+        """Run skorch's training loop on ``net_``; raises ``_Diverged`` on non-finite weights.
+
+        ``regularizer`` (from :meth:`_latent_regularizer`) is set on the net
+        for this loop only: it holds the training data, which a fitted model
+        must not keep.
+        """
         if self.accelerator is not None:
             self.net_.device = None  # accelerate places the network
             if self.accelerator.num_processes > 1:
@@ -311,8 +317,12 @@ class FitMixin:
         # skorch's partial_fit trains without re-initialising (warm start, or
         # the net just built); _AutoencoderNet stops cleanly on KeyboardInterrupt.
         threads = choose_threads(self.n_jobs, self._work_per_row() * self.net_.batch_size)
-        with torch_threads(threads):
-            self.net_.partial_fit(data, epochs=1 if partial else None)
+        self.net_.regularizer = regularizer
+        try:
+            with torch_threads(threads):
+                self.net_.partial_fit(data, epochs=1 if partial else None)
+        finally:
+            self.net_.regularizer = None
         if not finite_parameters(self._bare_module()):
             raise _Diverged(
                 "Training diverged: the network's weights became non-finite at epoch "

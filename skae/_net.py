@@ -70,6 +70,28 @@ class _DivergenceCheck(Callback):
                 )
 
 
+class _RegularizedValidation(Callback):
+    """Add the net's regulariser term on the validation rows to the epoch's ``valid_loss``.
+
+    Runs before early stopping, which then judges the whole objective
+    (reconstruction and, e.g., how well the validation rows keep their
+    neighbourhoods in the codes); records the term as ``valid_<name>``. Does
+    nothing without a regulariser.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        regularizer = net.regularizer
+        row = net.history[-1]
+        if regularizer is None or "valid_loss" not in row:
+            return
+        module = getattr(net.module_, "module", net.module_)  # inside a DDP wrapper
+        value = regularizer.validation_loss(module)
+        if value is None:
+            return
+        net.history.record(f"valid_{regularizer.name}", value)
+        net.history.record("valid_loss", row["valid_loss"] + regularizer.weight * value)
+
+
 class _EarlyStopping(Callback):
     """Stop when the validation loss stops improving; restore the best state seen.
 
@@ -157,8 +179,14 @@ class _AutoencoderNet(NeuralNet):
     """skorch ``NeuralNet`` that logs the criterion's extra terms and supports autocast.
 
     The training loop, callbacks, history and checkpointing are skorch's own;
-    only two hooks are extended.
+    its hooks are extended for interruption (Ctrl-C rewinds to the last
+    completed epoch), mixed precision, the module's scaled target and a fit's
+    extra loss term (``regularizer``).
     """
+
+    #: A training-time extra loss term: a callable ``(module) -> (name, weight, value)``
+    #: set for the duration of a fit (e.g. the UMAP graph term), never saved.
+    regularizer = None
 
     def __init__(self, *args, log_terms=(), precision="32", **kwargs):
         super().__init__(*args, **kwargs)
@@ -308,9 +336,14 @@ class _AutoencoderNet(NeuralNet):
         if hasattr(module, "scale_input"):
             y_true = module.scale_input(y_true)
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        terms = self.criterion_.last_terms
+        if training and self.regularizer is not None:
+            name, weight, value = self.regularizer(module)
+            loss = loss + weight * value
+            terms = {**terms, name: value.detach()}
         prefix = "train_" if training else "valid_"
         for name in self.log_terms:
-            value = self.criterion_.last_terms.get(name)
+            value = terms.get(name)
             if value is not None:
                 self.history.record_batch(prefix + name, value.item())
         return loss

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._docs import COMMON_ATTRIBUTES_DOC
 from ._params import make_init, parameter_constraints, parameters_doc
-from ._transformer import AutoencoderTransformer
+from ._transformer import LATENT_PARAMETERS, LATENT_PARAMETERS_DOC, AutoencoderTransformer
 
 __all__ = ["VariationalAutoencoderTransformer"]
 
@@ -40,6 +40,7 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
     beta : float, default=1.0
         Weight of the KL term (``beta > 1`` gives a β-VAE).
 """
+            + LATENT_PARAMETERS_DOC
         )
         + """
     Attributes
@@ -71,7 +72,10 @@ class VariationalAutoencoderTransformer(AutoencoderTransformer):
     """
     )
 
-    _own_parameters = {"beta": (1.0, [Interval(Real, 0, None, closed="left")])}
+    _own_parameters = {
+        "beta": (1.0, [Interval(Real, 0, None, closed="left")]),
+        **LATENT_PARAMETERS,
+    }
     _parameter_constraints: dict = parameter_constraints(_own_parameters)
     __init__ = make_init(
         _own_parameters, qualname="VariationalAutoencoderTransformer", module=__module__

@@ -20,6 +20,7 @@ ESTIMATORS = [
     AutoencoderTransformer(early_stopping=False, noise="gaussian", latent_l1=0.01, **FAST),
     AutoencoderTransformer(activation="tanh", noise="masking", noise_level=0.2, **FAST),
     AutoencoderTransformer(architecture="conv", input_shape=(1, -1), conv_channels=(4,), **FAST),
+    AutoencoderTransformer(latent_regularizer="umap", n_neighbors=3, **FAST),
     VariationalAutoencoderTransformer(**FAST),
     VariationalAutoencoderTransformer(beta=4.0, early_stopping=False, **FAST),
     AutoencoderOutlierDetector(**FAST),

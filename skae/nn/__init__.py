@@ -21,6 +21,7 @@ from ._layers import (
 )
 from ._mlp import MLP, MLPDecoder, MLPEncoder
 from ._scaling import Standardize
+from ._umap import UMAPLoss
 
 __all__ = [
     "ACTIVATIONS",
@@ -38,6 +39,7 @@ __all__ = [
     "MaskingNoise",
     "SaltAndPepperNoise",
     "Standardize",
+    "UMAPLoss",
     "VariationalAutoencoder",
     "build_autoencoder",
     "conv_output_shapes",
