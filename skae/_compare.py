@@ -20,11 +20,14 @@ from .exceptions import FitInterruptedWarning
 
 __all__ = [
     "COMPARE_COLUMNS",
+    "TRUSTWORTHINESS_MAX_SAMPLES",
     "check_data",
     "fit_or_interrupt",
     "plan_fits",
     "results_frame",
+    "trustworthiness_rows",
     "validate_n_components",
+    "validate_n_neighbors",
     "with_pca_baseline",
 ]
 
@@ -39,7 +42,13 @@ COMPARE_COLUMNS = (
     "mse_vs_pca",
     "knn_accuracy",
     "linear_probe_accuracy",
+    "trustworthiness",
 )
+
+#: :func:`skae.metrics.compare` computes the trustworthiness on at most this many
+#: evaluation rows (:func:`sklearn.manifold.trustworthiness` builds dense
+#: ``n_rows x n_rows`` distance matrices).
+TRUSTWORTHINESS_MAX_SAMPLES = 2000
 
 
 def _normalize_estimators(estimators):
@@ -116,6 +125,51 @@ def validate_n_components(n_components):
             f"n_components must be a positive int or a non-empty list of them, got {ks!r}."
         )
     return [int(k) for k in ks]
+
+
+def validate_n_neighbors(n_neighbors):
+    """``n_neighbors`` as a positive int.
+
+    Parameters
+    ----------
+    n_neighbors : int
+        The number of neighbours given to :func:`skae.metrics.compare`.
+
+    Returns
+    -------
+    n_neighbors : int
+        The validated value.
+    """
+    if (
+        not isinstance(n_neighbors, numbers.Integral)
+        or isinstance(n_neighbors, bool)
+        or n_neighbors < 1
+    ):
+        raise ValueError(f"n_neighbors must be a positive int, got {n_neighbors!r}.")
+    return int(n_neighbors)
+
+
+def trustworthiness_rows(n_samples):
+    """The evaluation rows the trustworthiness of :func:`skae.metrics.compare` is taken on.
+
+    All the rows when there are at most :data:`TRUSTWORTHINESS_MAX_SAMPLES`, else that
+    many drawn without replacement with a fixed seed (0), in increasing order: the same
+    rows for every method and every run.
+
+    Parameters
+    ----------
+    n_samples : int
+        The number of evaluation rows.
+
+    Returns
+    -------
+    rows : ndarray of shape (min(n_samples, TRUSTWORTHINESS_MAX_SAMPLES),)
+        The row indices.
+    """
+    if n_samples <= TRUSTWORTHINESS_MAX_SAMPLES:
+        return np.arange(n_samples)
+    rng = np.random.default_rng(0)
+    return np.sort(rng.choice(n_samples, size=TRUSTWORTHINESS_MAX_SAMPLES, replace=False))
 
 
 def check_data(X_train, X_test, y_train, y_test):

@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from ._cli_data import PROG, CLIError, describe_exception, os_reason, warn
+from ._compare import TRUSTWORTHINESS_MAX_SAMPLES
 
 __all__ = [
     "CSV_FILE",
@@ -384,10 +385,28 @@ errors (lower is better); `mse_vs_pca` divides `test_mse` by PCA's at the same
 `knn_accuracy` and `linear_probe_accuracy` are the test accuracies of a 5-nearest-neighbours
 classifier and of a logistic regression trained on the latent codes (higher means that the
 classes are better separated in the latent space; `n/a` when the data have no labels).
-`fit_seconds` and `transform_seconds` are wall-clock times. Autoencoders trained for only a
-few epochs (`--max-epochs`) are under-fitted: judge them on the loss curves too. A
+`trustworthiness` (between 0 and 1, higher is better; no labels needed) measures how well
+the latent space keeps neighbourhoods: it is 1 when the 5 nearest neighbours of each test
+row in the latent space are also among its nearest neighbours in the input space
+(scikit-learn's `trustworthiness`, on at most {max_rows} test rows; `n/a` with fewer than
+11). `fit_seconds` and `transform_seconds` are wall-clock times. Autoencoders trained for
+only a few epochs (`--max-epochs`) are under-fitted: judge them on the loss curves too. A
 nonlinear autoencoder usually beats PCA at small latent sizes, while PCA is hard to beat
 once the latent size approaches the data's intrinsic dimension."""
+
+_HOW_TO_READ_UMAP = """\
+`umap-ae` is the autoencoder trained with a UMAP loss on its codes besides the
+reconstruction loss (`latent_regularizer="umap"`), so that the codes keep the training
+data's nearest-neighbour graph: it may give up some reconstruction error for that, so
+compare it with `ae` on `trustworthiness` and `knn_accuracy` as well as on `mse_vs_pca`."""
+
+
+def _how_to_read(methods):
+    """The "How to read this" section, with a paragraph on ``umap-ae`` when it was run."""
+    text = _HOW_TO_READ.format(max_rows=TRUSTWORTHINESS_MAX_SAMPLES)
+    if "umap-ae" in methods:
+        text += "\n\n" + _HOW_TO_READ_UMAP
+    return text
 
 
 def _settings_lines(data, methods, ks, args, fitted):
@@ -454,7 +473,7 @@ def write_report(path, data, methods, ks, args, results, fitted, plots, argv):
         "",
         "## How to read this",
         "",
-        _HOW_TO_READ,
+        _how_to_read(methods),
         "",
         "## Plots",
         "",

@@ -14,7 +14,7 @@ the skae autoencoders). They cover three questions:
 * How well does the latent space preserve neighbourhoods? :func:`latent_trustworthiness`.
 
 :func:`compare` benchmarks several estimators against a PCA baseline over a range of latent
-sizes and returns a tidy :class:`pandas.DataFrame`.
+sizes and returns a tidy :class:`pandas.DataFrame` of these measures.
 """
 
 import time
@@ -34,7 +34,9 @@ from ._compare import (
     fit_or_interrupt,
     plan_fits,
     results_frame,
+    trustworthiness_rows,
     validate_n_components,
+    validate_n_neighbors,
     with_pca_baseline,
 )
 
@@ -375,7 +377,12 @@ def latent_trustworthiness(estimator, X, *, n_neighbors=5):
     """
     check_is_fitted(estimator)
     X_arr = _check_X(X)
-    return float(trustworthiness(X_arr, _codes(estimator, X), n_neighbors=n_neighbors))
+    return _trustworthiness(X_arr, _codes(estimator, X), n_neighbors)
+
+
+def _trustworthiness(X, codes, n_neighbors):
+    """:func:`sklearn.manifold.trustworthiness` of ``codes``, the encoded rows of ``X``."""
+    return float(trustworthiness(X, codes, n_neighbors=n_neighbors))
 
 
 def compare(
@@ -416,7 +423,8 @@ def compare(
         (``min(n_train, n_features)``) skips the PCA row for that size with a warning; other
         methods are still evaluated.
     n_neighbors : int, default=5
-        Number of neighbours of the k-NN probe (:func:`latent_knn_score`).
+        Number of neighbours of the k-NN probe (:func:`latent_knn_score`) and of the
+        ``trustworthiness``.
     verbose : bool, default=False
         Show a ``tqdm`` progress bar over the fits.
     return_estimators : bool, default=False
@@ -439,7 +447,16 @@ def compare(
           (``train_mse`` ratios without ``X_test``); below 1 beats PCA; NaN when the PCA row
           was skipped;
         - ``knn_accuracy`` and ``linear_probe_accuracy``: test accuracy of
-          :func:`latent_knn_score` and :func:`linear_probe_score`; NaN without labels.
+          :func:`latent_knn_score` and :func:`linear_probe_score`; NaN without labels;
+        - ``trustworthiness``: :func:`sklearn.manifold.trustworthiness` (as in
+          :func:`latent_trustworthiness`, between 0 and 1, higher is better) of the codes
+          of ``X_test`` (of ``X_train`` when there is no ``X_test``) with ``n_neighbors``
+          neighbours; needs no labels. Its cost grows with the square of the number of
+          rows, so it is computed on at most 2000 of them: all the rows if there are at
+          most 2000, else 2000 drawn at random with a fixed seed (the same rows for every
+          method and every run). NaN when fewer than ``2 * n_neighbors + 1`` rows are
+          evaluated (:func:`~sklearn.manifold.trustworthiness` needs ``n_neighbors <
+          n_samples / 2``).
 
         All the columns are always present, so that results with and without labels can be
         concatenated.
@@ -473,9 +490,12 @@ def compare(
     3    kpca             8
     >>> df.loc[df.method == "pca", "mse_vs_pca"].tolist()
     [1.0, 1.0]
+    >>> bool(df["trustworthiness"].between(0, 1).all())
+    True
     """
     items = with_pca_baseline(estimators)
     ks = validate_n_components(n_components)
+    n_neighbors = validate_n_neighbors(n_neighbors)
     X_train, X_test, y_train, y_test = check_data(X_train, X_test, y_train, y_test)
     with_labels = y_train is not None
     jobs = plan_fits(items, ks, *X_train.shape)
@@ -484,13 +504,17 @@ def compare(
 
     rows, fitted = [], {}
     X_eval = X_test if X_test is not None else X_train
+    # The trustworthiness is taken on (at most TRUSTWORTHINESS_MAX_SAMPLES of) these rows.
+    trust_rows = trustworthiness_rows(X_eval.shape[0])
+    X_trust = np.asarray(X_eval[trust_rows], dtype=np.float64)
+    with_trust = n_neighbors < len(trust_rows) / 2
     for name, est, k in tqdm(jobs, desc="compare", disable=not verbose):
         model = clone(est).set_params(n_components=k)
         start = time.perf_counter()
         fit_or_interrupt(model, X_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        model.transform(X_eval)
+        codes = model.transform(X_eval)
         transform_seconds = time.perf_counter() - start
         row = {
             "method": name,
@@ -502,7 +526,12 @@ def compare(
             "mse_vs_pca": np.nan,
             "knn_accuracy": np.nan,
             "linear_probe_accuracy": np.nan,
+            "trustworthiness": np.nan,
         }
+        if with_trust:
+            row["trustworthiness"] = _trustworthiness(
+                X_trust, np.asarray(codes)[trust_rows], n_neighbors
+            )
         if with_labels:
             row["knn_accuracy"] = latent_knn_score(
                 model, X_train, y_train, X_test, y_test, n_neighbors=n_neighbors

@@ -612,3 +612,97 @@ def test_invalid_mnist_file_is_reported_with_the_loader_message(run, tmp_path):
         (folder / name).write_bytes(b"")
     status, _, err = run("--dataset", "mnist", "--data-home", tmp_path / "data")
     _assert_one_line_error(status, err, "cannot load MNIST: ", "train-images-idx3-ubyte.gz")
+
+
+# --------------------------------------------------------------------------------------
+# The trustworthiness column and the umap-ae method
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (["pca", "ae", "umap-ae"], ["pca", "ae", "umap-ae"]),
+        (["umap-ae"], ["pca", "umap-ae"]),
+        (["umap-ae,ae"], ["pca", "umap-ae", "ae"]),
+        (["UMAP-AE", "pca", "umap-ae"], ["pca", "umap-ae"]),
+    ],
+)
+def test_parse_methods_umap_ae(values, expected):
+    args = cli._build_parser().parse_args(["compare", "--methods", *values])
+    assert cli._parse_methods(args.methods) == (expected, True)
+
+
+def test_umap_ae_is_not_a_default_method(run):
+    assert "umap-ae" in cli.METHODS
+    assert "umap-ae" not in cli.DEFAULT_METHODS
+    assert cli._parse_methods(None) == (list(cli.DEFAULT_METHODS), False)
+    status, out, _ = run("--help")
+    assert status == 0
+    assert "umap-ae" in out
+    assert "latent_regularizer='umap'" in out
+    status, _, err = run("--methods", "umap", "--output", "out")
+    _assert_one_line_error(status, err, "unknown method 'umap'", "umap-ae")
+
+
+def test_make_estimators_umap_ae():
+    import argparse
+
+    args = argparse.Namespace(seed=3, device="cpu", max_epochs=2)
+    estimators = cli._make_estimators(["pca", "ae", "umap-ae"], None, args)
+    assert list(estimators) == ["pca", "ae", "umap-ae"]
+    umap_ae = estimators["umap-ae"]
+    assert type(umap_ae) is AutoencoderTransformer
+    params = umap_ae.get_params()
+    assert params["latent_regularizer"] == "umap"
+    assert (params["random_state"], params["device"], params["max_epochs"]) == (3, "cpu", 2)
+    assert estimators["ae"].get_params()["latent_regularizer"] is None
+
+
+def test_compare_trustworthiness_in_the_report(run, tmp_path):
+    out_dir = tmp_path / "pca"
+    status, out, err = run("--methods", "pca", "--n-components", "2", "--output", out_dir)
+
+    assert status == 0, err
+    results = pd.read_csv(out_dir / "results.csv")
+    assert results.trustworthiness.between(0, 1).all()
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["method"])
+    assert header.split()[-1] == "trustworthiness"
+    report = (out_dir / "report.md").read_text()
+    assert "| trustworthiness |" in report
+    assert "`trustworthiness` (between 0 and 1" in report
+    assert "at most 2000 test rows" in report
+    assert "`umap-ae` is" not in report  # only when umap-ae was run
+
+
+def test_compare_umap_ae_end_to_end(run, tmp_path):
+    out_dir = tmp_path / "umap"
+    status, out, err = run(
+        "--methods",
+        "pca",
+        "umap-ae",
+        "--n-components",
+        "2",
+        "--max-epochs",
+        "1",
+        "--max-samples",
+        "100",
+        "--output",
+        out_dir,
+        "--quiet",
+    )
+
+    assert status == 0, err
+    results = pd.read_csv(out_dir / "results.csv")
+    assert list(results.columns) == list(COMPARE_COLUMNS)
+    assert list(results.method) == ["pca", "umap-ae"]
+    assert "umap-ae" in out  # the printed table
+    assert results.trustworthiness.between(0, 1).all()
+    assert results.knn_accuracy.notna().all()
+    report = (out_dir / "report.md").read_text()
+    assert "**Methods:** pca, umap-ae" in report
+    assert "`umap-ae` is the autoencoder" in report
+    links = set(_linked_pngs(report))
+    assert {"latent_pca.png", "latent_umap-ae.png", "loss_curves.png"} <= links
+    for link in links:
+        _assert_png(out_dir / link)

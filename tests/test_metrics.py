@@ -307,3 +307,78 @@ def test_real_autoencoder_interrupted_fit(autoencoder_cls, digits, monkeypatch):
     monkeypatch.setattr(autoencoder_cls, "fit", _interrupted_fit)
     with pytest.raises(KeyboardInterrupt):
         compare({"ae": autoencoder_cls(max_epochs=2)}, X, n_components=2)
+
+
+# --------------------------------------------------------------------------------------
+# The trustworthiness column of compare()
+# --------------------------------------------------------------------------------------
+
+
+def test_compare_trustworthiness_column(digits):
+    X, y = digits
+    df, fitted = compare(
+        {}, X[:200], X[200:], y[:200], y[200:], n_components=(2, 8), return_estimators=True
+    )
+    assert "trustworthiness" in df.columns
+    assert df.trustworthiness.between(0, 1).all()
+    # 8 components keep the neighbourhoods better than 2
+    assert df.trustworthiness.iloc[1] > df.trustworthiness.iloc[0] > 0.5
+    # the codes of the test rows, with the k-NN probe's n_neighbors
+    expected = latent_trustworthiness(fitted[("pca", 8)], X[200:], n_neighbors=5)
+    assert df.trustworthiness.iloc[1] == pytest.approx(expected)
+    df3 = compare({}, X[:200], X[200:], y[:200], y[200:], n_components=8, n_neighbors=3)
+    expected = latent_trustworthiness(fitted[("pca", 8)], X[200:], n_neighbors=3)
+    assert df3.trustworthiness.item() == pytest.approx(expected)
+
+
+def test_compare_trustworthiness_without_test_set_or_labels(digits):
+    X, _ = digits
+    df, fitted = compare({"tiny": TinyReducer()}, X[:120], n_components=4, return_estimators=True)
+    assert df.knn_accuracy.isna().all()
+    assert df.trustworthiness.notna().all()  # needs no labels
+    # without X_test, on the training rows
+    expected = latent_trustworthiness(fitted[("tiny", 4)], X[:120])
+    assert df.trustworthiness.iloc[1] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("n_rows, n_neighbors", [(10, 5), (6, 3), (2, 1)])
+def test_compare_trustworthiness_nan_with_too_few_rows(digits, n_rows, n_neighbors):
+    X, y = digits
+    # n_neighbors must be less than n_rows / 2: at n_rows = 2 * n_neighbors it is NaN ...
+    X_test, y_test = X[200 : 200 + n_rows], y[200 : 200 + n_rows]
+    df = compare({}, X[:200], X_test, y[:200], y_test, n_components=2, n_neighbors=n_neighbors)
+    assert np.isnan(df.trustworthiness).all()
+    # the rest of the row is still computed
+    assert df[["test_mse", "knn_accuracy", "linear_probe_accuracy"]].notna().all().all()
+    df = compare({}, X[:n_rows], n_components=2, n_neighbors=n_neighbors)
+    assert np.isnan(df.trustworthiness).all()
+    # ... and at 2 * n_neighbors + 1 it is computed
+    df = compare({}, X[:200], X[200 : 201 + n_rows], n_components=2, n_neighbors=n_neighbors)
+    assert df.trustworthiness.between(0, 1).all()
+
+
+def test_compare_trustworthiness_on_a_fixed_subset(digits, monkeypatch):
+    from skae import _compare
+
+    X, _ = digits
+    monkeypatch.setattr(_compare, "TRUSTWORTHINESS_MAX_SAMPLES", 50)
+    rows = _compare.trustworthiness_rows(100)
+    assert len(rows) == 50 and len(set(rows)) == 50
+    assert (np.diff(rows) > 0).all() and rows.max() < 100
+    np.testing.assert_array_equal(rows, _compare.trustworthiness_rows(100))  # seeded
+    np.testing.assert_array_equal(_compare.trustworthiness_rows(40), np.arange(40))
+
+    X_test = X[200:]
+    df, fitted = compare({}, X[:200], X_test, n_components=4, return_estimators=True)
+    expected = latent_trustworthiness(fitted[("pca", 4)], X_test[rows])
+    assert df.trustworthiness.item() == pytest.approx(expected)
+    assert df.trustworthiness.item() != pytest.approx(
+        latent_trustworthiness(fitted[("pca", 4)], X_test)
+    )
+
+
+@pytest.mark.parametrize("n_neighbors", [0, -1, 2.5, True])
+def test_compare_invalid_n_neighbors(digits, n_neighbors):
+    X = digits[0]
+    with pytest.raises(ValueError, match="n_neighbors"):
+        compare({}, X[:50], n_components=2, n_neighbors=n_neighbors)
