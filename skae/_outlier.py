@@ -274,13 +274,15 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         """
         residual = (X - rec).astype(np.float64)
         var = np.mean(residual**2, axis=0)
-        # a feature reconstructed exactly on every training row: floor its variance
-        floor = max(float(var.mean()), np.finfo(np.float64).tiny) * 1e-6
-        self.residual_var_ = np.maximum(var, floor)
+        # A feature reconstructed exactly on every training row (constant data):
+        # floor its variance at float32's rounding error of the data, so that
+        # scores stay finite (a floor at float64's tiny underflows to 0 in float32).
+        rounding = _rounding_variance(X)
+        self.residual_var_ = np.maximum(var, max(1e-6 * float(var.mean()), rounding))
         Z = Z.astype(np.float64)
         k = Z.shape[1]
         cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
-        ridge = 1e-6 * max(float(np.trace(cov)) / k, np.finfo(np.float64).tiny)
+        ridge = max(1e-6 * float(np.trace(cov)) / k, _rounding_variance(Z))
         self.latent_mean_ = Z.mean(axis=0)
         self.latent_precision_ = np.linalg.inv(cov + ridge * np.eye(k))
 
@@ -288,7 +290,8 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         """Per-feature terms of ``X`` given its reconstruction, scaled for ``outlier_score``."""
         terms = (X - rec) ** 2
         if self.outlier_score == "combined":
-            terms = terms / (self.residual_var_ * self.n_features_in_).astype(terms.dtype)
+            scaled = terms.astype(np.float64) / (self.residual_var_ * self.n_features_in_)
+            terms = scaled.astype(terms.dtype)
         return terms
 
     def _latent_term(self, Z):
@@ -533,3 +536,9 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         """
         check_is_fitted(self)
         return np.where(self.decision_function(X) < 0, -1, 1)
+
+
+def _rounding_variance(A):
+    """Squared float32 rounding error of the values of ``A`` (at least float32's tiny)."""
+    mean_square = float(np.mean(np.square(A, dtype=np.float64)))
+    return max(float(np.finfo(np.float32).eps) ** 2 * mean_square, float(np.finfo(np.float32).tiny))

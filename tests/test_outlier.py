@@ -4,6 +4,7 @@
 
 import math
 import pickle
+import warnings
 
 import matplotlib
 import numpy as np
@@ -441,3 +442,18 @@ def test_new_entry_points_reject_bad_input_and_keep_the_data(calibrated, X, call
     before = X.copy()
     call(calibrated, X)
     np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_constant_training_data_gives_finite_scores(dtype):
+    # Every feature reconstructed exactly: the residual variances' floor must not
+    # underflow (it did in float32: 0/0 gave NaN scores and a NaN threshold).
+    X = np.ones((30, 3), dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        detector = AutoencoderOutlierDetector(max_epochs=2, random_state=0).fit(X)
+        scores = detector.score_samples(np.vstack([X, X + 1]))
+        contributions = detector.feature_scores(X + 1)
+    assert np.isfinite(detector.offset_)
+    assert np.isfinite(scores).all() and np.isfinite(contributions).all()
+    assert (scores[30:] < scores[:30].min()).all()  # the shifted rows are the outliers
