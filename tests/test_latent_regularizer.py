@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.neighbors import KNeighborsClassifier
 
-from skae import AutoencoderTransformer, VariationalAutoencoderTransformer
+from skae import AutoencoderTransformer, VariationalAutoencoderTransformer, load
 from skae._graph import fuzzy_graph, nearest_neighbors
 from skae.nn import UMAPLoss
 
@@ -138,3 +138,12 @@ def test_early_stopping_judges_the_validation_rows_map(digits):
         X
     )
     assert "valid_umap" not in without.net_.history[-1]
+
+
+def test_save_and_load_keep_the_map(tmp_path, digits):
+    X, _ = digits
+    model = AutoencoderTransformer(latent_regularizer="umap", n_neighbors=5, **QUICK).fit(X)
+    model.save(tmp_path / "map.skae")
+    restored = load(tmp_path / "map.skae")
+    assert (restored.latent_regularizer, restored.n_neighbors) == ("umap", 5)
+    np.testing.assert_allclose(restored.transform(X), model.transform(X), rtol=1e-6)
