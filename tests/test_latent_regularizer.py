@@ -147,3 +147,20 @@ def test_save_and_load_keep_the_map(tmp_path, digits):
     restored = load(tmp_path / "map.skae")
     assert (restored.latent_regularizer, restored.n_neighbors) == ("umap", 5)
     np.testing.assert_allclose(restored.transform(X), model.transform(X), rtol=1e-6)
+
+
+def test_refuses_a_multi_process_accelerator(digits):
+    class TwoProcesses:  # what the estimator reads of an accelerate.Accelerator
+        num_processes = 2
+
+        def prepare(self, *args):
+            return args
+
+        def backward(self, loss):
+            loss.backward()
+
+    X, _ = digits
+    model = AutoencoderTransformer(latent_regularizer="umap", accelerator=TwoProcesses(), **QUICK)
+    with pytest.raises(ValueError, match="latent_regularizer='umap' trains in one process"):
+        model.fit(X)
+    assert not hasattr(model, "net_")
