@@ -17,7 +17,7 @@ from sklearn.utils.validation import _check_feature_names_in, _num_samples, chec
 from ._base import BaseAutoencoder, _from_torch
 from ._docs import COMMON_ATTRIBUTES_DOC
 from ._io import IOMixin
-from ._params import make_init, parameter_constraints, parameters_doc
+from ._params import COMMON, make_init, parameter_constraints, parameters_doc
 
 __all__ = ["AutoencoderOutlierDetector"]
 
@@ -98,6 +98,13 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         PCA's combined SPE + Hotelling T² index, for the autoencoder).
         ``"reconstruction"``: the mean squared reconstruction error in the
         input's units (skae 0.1's score).
+
+    max_epochs : int, default=60
+        Maximum number of passes over the training data. Lower than the
+        transformers' 200: on the eight ODDS tables of
+        ``benchmarks/outliers.py`` the mean test ROC-AUC is the same at 20,
+        40, 60 and 200 epochs (0.833 to 0.834) while fits take up to 3 times
+        longer, and most tables stop early before 60.
 """
         )
         + """
@@ -152,6 +159,8 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         ),
         "calibration": (None, [None, Interval(Real, 0, 1, closed="neither")]),
         "outlier_score": ("combined", [StrOptions({"combined", "reconstruction"})]),
+        # overrides the common default of 200 (see the docstring)
+        "max_epochs": (60, COMMON["max_epochs"][1]),
     }
     _parameter_constraints: dict = parameter_constraints(_own_parameters)
     __init__ = make_init(_own_parameters, qualname="AutoencoderOutlierDetector", module=__module__)

@@ -70,9 +70,14 @@ COMMON = {
 
 
 def _signature_order(extra):
-    """``n_components``, then a class's own parameters, then the other common ones."""
+    """``n_components``, then a class's own parameters, then the other common ones.
+
+    An entry of ``extra`` named like a common parameter overrides that
+    parameter's default and constraints and keeps its place in the signature.
+    """
     names = list(COMMON)
-    return [names[0], *extra, *names[1:]]
+    own = [name for name in extra if name not in COMMON]
+    return [names[0], *own, *names[1:]]
 
 
 def parameter_constraints(extra=None):
@@ -120,7 +125,13 @@ _COMMON_DOCS = _entries(COMMON_PARAMS_DOC)
 
 
 def parameters_doc(extra_doc=""):
-    """The Parameters section's entries in signature order, ``extra_doc`` after ``n_components``."""
-    entries = list(_COMMON_DOCS.values())
-    extra = [extra_doc.strip("\n")] if extra_doc.strip() else []
-    return "\n" + "\n\n".join([entries[0], *extra, *entries[1:]]) + "\n"
+    """The Parameters section's entries in signature order, ``extra_doc`` after ``n_components``.
+
+    An entry of ``extra_doc`` named like a common parameter replaces that
+    parameter's entry in place (a class that overrides its default).
+    """
+    extra = _entries("\n" + extra_doc.strip("\n") + "\n") if extra_doc.strip() else {}
+    common = {name: extra.get(name, text) for name, text in _COMMON_DOCS.items()}
+    own = [text for name, text in extra.items() if name not in _COMMON_DOCS]
+    entries = list(common.values())
+    return "\n" + "\n\n".join([entries[0], *own, *entries[1:]]) + "\n"

@@ -457,3 +457,23 @@ def test_constant_training_data_gives_finite_scores(dtype):
     assert np.isfinite(detector.offset_)
     assert np.isfinite(scores).all() and np.isfinite(contributions).all()
     assert (scores[30:] < scores[:30].min()).all()  # the shifted rows are the outliers
+
+
+def test_max_epochs_default_overrides_the_common_one_in_place():
+    """The detector trains at most 60 epochs by default; the transformers keep 200."""
+    import inspect
+
+    from skae import AutoencoderTransformer
+
+    assert AutoencoderOutlierDetector().max_epochs == 60
+    assert AutoencoderTransformer().max_epochs == 200
+    for cls in (AutoencoderOutlierDetector, AutoencoderTransformer):
+        names = list(inspect.signature(cls).parameters)
+        assert names.count("max_epochs") == 1
+        # same place among the common parameters
+        assert names.index("batch_size") + 1 == names.index("max_epochs")
+        assert names.index("max_epochs") + 1 == names.index("early_stopping")
+    doc = AutoencoderOutlierDetector.__doc__
+    assert doc.count("max_epochs : ") == 1
+    assert "max_epochs : int, default=60" in doc
+    assert list(AutoencoderOutlierDetector._parameter_constraints).count("max_epochs") == 1
