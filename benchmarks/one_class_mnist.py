@@ -153,7 +153,11 @@ def main(argv=None):
         Column("skae AE fit s", "AE fit s", "{:.1f}"),
         Column("IsolationForest fit s", "IF fit s", "{:.2f}"),
     ]
-    epochs_text = f"max_epochs={max_epochs}" if max_epochs else "default max_epochs (200)"
+    epochs_text = (
+        f"max_epochs={max_epochs}"
+        if max_epochs
+        else f"default max_epochs ({AutoencoderOutlierDetector().max_epochs})"
+    )
     results.add(
         "one_class",
         "One-class MNIST AUROC",
