@@ -86,12 +86,16 @@ class BaseAutoencoder(FitMixin, BuildMixin, BaseEstimator):
             module = copy.deepcopy(module).to(dtype)
         return module
 
-    def _map(self, X, n_out, fn):
-        """Run ``fn(module, batch)`` over ``X`` in chunks, in X's dtype (the module scales)."""
+    def _map(self, X, n_out, fn, out_dtype=None):
+        """Run ``fn(module, batch)`` over ``X`` in chunks, in X's dtype (the module scales).
+
+        The result is an ``(n_samples, n_out)`` array of ``out_dtype`` (X's dtype
+        by default), the only full-size allocation.
+        """
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
         device = torch.device(self.device_)
         module = self._inference_module(dtype)
-        out = np.empty((X.shape[0], n_out), dtype=X.dtype)
+        out = np.empty((X.shape[0], n_out), dtype=out_dtype or X.dtype)
 
         def prepare(chunk):
             return to_float_tensor(chunk, dtype, device)

@@ -8,6 +8,7 @@ import math
 from numbers import Real
 
 import numpy as np
+import torch
 from sklearn.base import OutlierMixin, _fit_context
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import _safe_indexing, check_array, check_random_state
@@ -331,8 +332,20 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         return -total
 
     def _scores(self, X):
-        """``score_samples`` of validated ``X`` (float64), one pass through the network."""
-        return self._scores_of(X, *self._codes_and_reconstruction(X))
+        """``score_samples`` of validated ``X`` (float64), one pass through the network.
+
+        Streams: each chunk of rows is encoded, decoded and scored before the
+        next, so memory stays one chunk besides the scores (a ``np.memmap`` of
+        millions of rows is scored like ``transform`` maps it).
+        """
+
+        def score(module, xb):
+            z = module.encode(xb)
+            rec = module.decode(z)
+            scores = self._scores_of(xb.cpu().numpy(), z.cpu().numpy(), rec.cpu().numpy())
+            return torch.from_numpy(scores)[:, None]
+
+        return self._map(X, 1, score, out_dtype=np.float64)[:, 0]
 
     def score_samples(self, X):
         """Outlier score of each row: the lower, the more abnormal.

@@ -477,3 +477,31 @@ def test_max_epochs_default_overrides_the_common_one_in_place():
     assert doc.count("max_epochs : ") == 1
     assert "max_epochs : int, default=60" in doc
     assert list(AutoencoderOutlierDetector._parameter_constraints).count("max_epochs") == 1
+
+
+def test_scoring_streams_in_bounded_memory(tmp_path):
+    """score_samples holds one chunk of rows at a time, not the full reconstruction."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    det = AutoencoderOutlierDetector(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(
+        rng.standard_normal((200, 40)).astype(np.float32)
+    )
+    n = 60_000  # 9.6 MB of float32 rows: a full reconstruction would be as large again
+    path = tmp_path / "rows.dat"
+    mm = np.memmap(path, dtype=np.float32, mode="w+", shape=(n, 40))
+    mm[:] = rng.standard_normal((n, 40), dtype=np.float32)
+    mm.flush()
+    X = np.memmap(path, dtype=np.float32, mode="r", shape=(n, 40))
+    tracemalloc.start()
+    try:
+        scores = det.score_samples(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert scores.shape == (n,) and scores.dtype == np.float64
+    assert np.all(np.isfinite(scores))
+    # the scores (0.5 MB) plus a few 4096-row chunks, far below one n x 40 array
+    assert peak < 0.5 * X.nbytes, peak
+    # the same scores as the in-memory path
+    np.testing.assert_allclose(scores[:500], det.score_samples(np.asarray(X[:500])), rtol=1e-6)
