@@ -5,6 +5,9 @@
 Build (from the repository root; ``SKAE_EXAMPLES_FAST=1`` runs the gallery in seconds)::
 
     SKAE_EXAMPLES_FAST=1 .venv/bin/sphinx-build -W -b html docs docs/_build/html
+
+Without ``SKAE_EXAMPLES_FAST`` the gallery trains for real on MNIST (about a quarter of an
+hour on one CPU core; see examples/README.rst).
 """
 
 import os
@@ -125,11 +128,14 @@ sphinx_gallery_conf = {
             "plot_fashion_mnist.py",
             "plot_tanh_2d_latent.py",
             "plot_leaky_relu_2d.py",
+            "plot_umap_latent_map.py",
             "plot_pipeline_vs_pca.py",
+            "plot_table_vs_pca.py",
             "plot_grid_search_latent_size.py",
             "plot_denoising.py",
             "plot_vae.py",
             "plot_anomaly_detection.py",
+            "plot_outlier_explanations.py",
             "*",
         ]
     ),

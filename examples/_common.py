@@ -8,6 +8,8 @@
   small batches in fast mode (small batches give more optimiser steps in 3 epochs).
 - :func:`load_images`: MNIST / Fashion-MNIST through :mod:`skae.datasets`, read from local
   files, with scikit-learn's 8x8 digits as the fallback when the files are missing.
+- :func:`load_odds`: an outlier-detection table of the ODDS collection (``odds/<name>.mat``
+  under :func:`data_home`), with scikit-learn's breast-cancer table as the fallback.
 """
 
 import os
@@ -16,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
@@ -172,4 +174,54 @@ def load_digits_split(n_train=None, n_test=None, *, random_state=0):
         image_shape=(8, 8),
         name="digits",
         target_names=[str(i) for i in range(10)],
+    )
+
+
+#: Column names of the ODDS cardio table: the 21 cardiotocogram features of the UCI
+#: Cardiotocography data, in the UCI order (ODDS stores them standardised).
+CARDIO_FEATURES = [
+    "LB", "AC", "FM", "UC", "DL", "DS", "DP", "ASTV", "MSTV", "ALTV", "MLTV",
+    "Width", "Min", "Max", "Nmax", "Nzeros", "Mode", "Mean", "Median", "Variance", "Tendency",
+]  # fmt: skip
+
+
+def load_odds(name="cardio", *, random_state=0):
+    """An ODDS outlier-detection table, or a stand-in built from scikit-learn's breast cancer.
+
+    Reads ``odds/<name>.mat`` (MATLAB files with ``X`` and ``y``, 1 for an outlier) under
+    :func:`data_home`. When the file is missing, says so and returns instead scikit-learn's
+    breast-cancer table made into an outlier table as ODDS made its ``wbc`` one: every
+    benign tumour (normal) and 21 malignant ones drawn at random (outliers, about 6 %),
+    standardised.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (float64 array), ``target`` (int, 1 for an outlier), ``feature_names``
+        (``CARDIO_FEATURES`` for cardio, ``x0``, ``x1``, ... for the other ODDS tables)
+        and ``name`` (the table actually loaded).
+    """
+    home = data_home()
+    path = Path(home or Path.home() / "skae_data") / "odds" / f"{name}.mat"
+    if path.is_file():
+        from scipy.io import loadmat
+
+        mat = loadmat(path)
+        X = np.asarray(mat["X"], dtype=np.float64)
+        y = np.asarray(mat["y"]).ravel().astype(int)
+        names = CARDIO_FEATURES if name == "cardio" else [f"x{j}" for j in range(X.shape[1])]
+        return Bunch(data=X, target=y, feature_names=list(names), name=name)
+    print(f"Note: {path} was not found (set SKAE_DATA to the folder holding odds/).")
+    print("Note: using scikit-learn's breast cancer (benign: normal, 21 malignant: outliers).")
+    cancer = load_breast_cancer()
+    outlier = cancer.target == 0  # 0 is malignant
+    rng = np.random.RandomState(random_state)
+    drawn = rng.choice(np.flatnonzero(outlier), 21, replace=False)
+    keep = np.sort(np.r_[np.flatnonzero(~outlier), drawn])
+    X = cancer.data[keep]
+    return Bunch(
+        data=(X - X.mean(axis=0)) / X.std(axis=0),  # standardised, as ODDS's tables are
+        target=outlier[keep].astype(int),
+        feature_names=[str(f) for f in cancer.feature_names],
+        name="breast cancer",
     )

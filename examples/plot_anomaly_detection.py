@@ -13,13 +13,19 @@ and everything else badly, so its reconstruction error is an anomaly score.
 (``score_samples``, ``decision_function``, ``predict``); it is compared, through ROC
 curves of the scores, with :class:`~sklearn.ensemble.IsolationForest` and with PCA's
 reconstruction error.
+
+The tutorials train for up to 100 epochs on the zeros of the 60,000 training images
+(about 5,900). So does this example, with the detector's early stopping on a tenth of
+them; it stops long before (see the printed number of epochs).
 """
+
+import time
 
 import matplotlib.pyplot as plt
 from _common import batch_size, epochs, load_images
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from sklearn.metrics import RocCurveDisplay
+from sklearn.metrics import RocCurveDisplay, roc_auc_score
 
 from skae import AutoencoderOutlierDetector
 from skae.metrics import reconstruction_error
@@ -40,7 +46,11 @@ detector = AutoencoderOutlierDetector(
     batch_size=batch_size("auto"),
     max_epochs=epochs(100),
     random_state=0,
-).fit(X_normal)
+)
+start = time.perf_counter()
+detector.fit(X_normal)
+fit_s = time.perf_counter() - start
+print(f"autoencoder: {detector.n_iter_} epochs in {fit_s:.0f} s")
 forest = IsolationForest(random_state=0).fit(X_normal)
 pca = PCA(n_components=8, random_state=0).fit(X_normal)
 
@@ -50,6 +60,9 @@ scores = {
     "IsolationForest": -forest.score_samples(data.X_test),
     "PCA reconstruction": reconstruction_error(pca, data.X_test, per_sample=True),
 }
+# The area under the ROC curve: 1 when every anomaly scores above every normal image.
+for name, score in scores.items():
+    print(f"{name}: test AUROC {roc_auc_score(is_anomaly, score):.3f}")
 
 # %%
 # The threshold

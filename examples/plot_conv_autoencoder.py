@@ -7,22 +7,33 @@ Convolutional autoencoder with a loss curve
 The convolutional autoencoder of the PyTorch and Keras tutorials: two blocks of 3x3
 convolutions with 32 and 64 channels, each followed by 2x2 max-pooling (28x28 -> 14x14
 -> 7x7), then a dense layer to the code; the decoder mirrors it, upsampling back to
-28x28 between convolutions. Trained on the mean squared error with Adam, batches of 128, 20 epochs,
-and validation on a held-out tenth of the training images, whose loss is drawn next to
-the training loss.
+28x28 between convolutions. Trained on the mean squared error with Adam, batches of 128,
+20 epochs on the 60,000 training images, and validation on a held-out tenth of them,
+whose loss is drawn next to the training loss.
+
+That takes about half an hour on one CPU core: convolutions are costly on a CPU. This
+example trains the same network on a random 15,000 of the training images for at most 6
+epochs, in batches of 32 instead of 128: four times as many optimiser steps per pass
+over the data, at no more cost per pass on a CPU. That takes about two minutes on one
+CPU core; the reconstructions are recognisable digits and the test error is well below
+PCA's with as many numbers (printed below).
 
 The rows stay flat vectors of 784 pixels, as for any scikit-learn transformer;
 ``input_shape=(28, 28)`` tells the network how to see them as images.
 """
 
+import time
+
 import matplotlib.pyplot as plt
 from _common import batch_size, epochs, load_images
+from sklearn.decomposition import PCA
 
 from skae import AutoencoderTransformer
+from skae.metrics import reconstruction_error
 from skae.plotting import LossCurveDisplay, ReconstructionDisplay
 
 # Convolutions are costly on a CPU: fast mode trains on 300 images only.
-data = load_images("mnist", fast_sizes=(300, 100))
+data = load_images("mnist", n_train=15000, fast_sizes=(300, 100))
 print(f"{data.name}: {len(data.X_train)} training images of {data.image_shape}")
 
 # %%
@@ -45,14 +56,19 @@ ae = AutoencoderTransformer(
     downsample="maxpool",
     loss="mse",
     output_activation="identity",
-    batch_size=batch_size(128),
-    max_epochs=epochs(20),
+    batch_size=batch_size(32),
+    max_epochs=epochs(6),
     validation_fraction=0.1,
     random_state=0,
 )
+start = time.perf_counter()
 ae.fit(data.X_train)
+fit_s = time.perf_counter() - start
 print(ae.encoder_)
-print(f"{ae.n_iter_} epochs, test MSE {-ae.score(data.X_test):.4f}")
+print(f"{ae.n_iter_} epochs in {fit_s:.0f} s")
+pca = PCA(n_components=16, random_state=0).fit(data.X_train)
+for name, model in [("conv autoencoder", ae), ("PCA(16)", pca)]:
+    print(f"{name}: test MSE {reconstruction_error(model, data.X_test):.4f}")
 
 # %%
 # Training and validation loss

@@ -8,10 +8,22 @@ The deep fully connected autoencoder of the Keras and PyTorch tutorials: 784 pix
 down to a 32-number code through layers of 512, 256, 128 and 64 units, and back up
 through the mirrored decoder. LeakyReLU activations, dropout after each hidden layer, a
 sigmoid output trained with binary cross-entropy and the Nadam optimiser, batches of 256,
-50 epochs.
+50 epochs on the 60,000 training images.
+
+This example trains the same network on the same 60,000 images for 12 epochs instead of
+50: under a minute and a half on one CPU core instead of five or six, so that the whole
+gallery builds in a quarter of an hour. The reconstructions are recognisable digits,
+but the test error stays above PCA's with as many numbers (printed below): dropout
+after every layer slows training, and 12 epochs are not enough for this deep network to
+beat the linear baseline at 32 numbers (smaller batches did not help: 8 epochs of
+batches of 64 on half the images did worse). The shallower networks of
+:ref:`sphx_glr_auto_examples_plot_fashion_mnist.py` and
+:ref:`sphx_glr_auto_examples_plot_denoising.py` beat PCA within the budget.
 
 In skae the whole network is one estimator: no training loop, no ``DataLoader``.
 """
+
+import time
 
 import matplotlib.pyplot as plt
 from _common import batch_size, epochs, load_images
@@ -30,7 +42,7 @@ print(f"{data.name}: {len(data.X_train)} training and {len(data.X_test)} test im
 # ``hidden_layer_sizes`` lists the encoder's hidden layers; the decoder mirrors them.
 # ``loss="bce"`` is binary cross-entropy on the logits (with the sigmoid output, which
 # ``output_activation="auto"`` picks for pixels in [0, 1]). The tutorial trains for a
-# fixed number of epochs, hence ``early_stopping=False``.
+# fixed number of epochs, hence ``early_stopping=False``; here 12 (the tutorial: 50).
 ae = AutoencoderTransformer(
     n_components=32,
     hidden_layer_sizes=(512, 256, 128, 64),
@@ -39,12 +51,14 @@ ae = AutoencoderTransformer(
     loss="bce",
     optimizer="nadam",
     batch_size=batch_size(256),
-    max_epochs=epochs(50),
+    max_epochs=epochs(12),
     early_stopping=False,
     random_state=0,
 )
+start = time.perf_counter()
 ae.fit(data.X_train)
-print(f"{ae.n_iter_} epochs, output activation {ae.output_activation_!r}, loss {ae.loss_!r}")
+fit_s = time.perf_counter() - start
+print(f"{ae.n_iter_} epochs in {fit_s:.0f} s; output {ae.output_activation_!r}, loss {ae.loss_!r}")
 
 # %%
 # Reconstruction error against PCA

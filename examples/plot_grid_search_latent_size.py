@@ -10,7 +10,13 @@ reconstruction error, so :class:`~sklearn.model_selection.GridSearchCV` chooses
 PCA's ``score`` is a log-likelihood instead, so its search gets
 :func:`skae.metrics.neg_reconstruction_error` as the scorer. Both curves on one plot
 show how much the autoencoder gains at each size.
+
+The data are scikit-learn's 1,797 8x8 digits, small enough for the autoencoder's
+default training in full (at most 200 epochs, early stopping) at five sizes with 3-fold
+cross-validation: 16 fits, each a few seconds.
 """
+
+import time
 
 import matplotlib.pyplot as plt
 from _common import FAST, batch_size, epochs, load_digits_split
@@ -28,6 +34,7 @@ cv = 2 if FAST else 3
 # %%
 # Two searches
 # ------------
+start = time.perf_counter()
 ae_search = GridSearchCV(
     AutoencoderTransformer(
         hidden_layer_sizes=(256, 128),
@@ -38,12 +45,19 @@ ae_search = GridSearchCV(
     {"n_components": sizes},
     cv=cv,
 ).fit(data.X_train)
+fit_s = time.perf_counter() - start
 pca_search = GridSearchCV(
     PCA(random_state=0), {"n_components": sizes}, scoring=neg_reconstruction_error, cv=cv
 ).fit(data.X_train)
-print("autoencoder: best", ae_search.best_params_)
-for k, score in zip(sizes, ae_search.cv_results_["mean_test_score"], strict=True):
-    print(f"  n_components={k:2d}: cross-validated MSE {-score:.4f}")
+print(f"autoencoder: {len(sizes) * cv + 1} fits in {fit_s:.0f} s, best {ae_search.best_params_}")
+ae_scores = ae_search.cv_results_["mean_test_score"]
+pca_scores = pca_search.cv_results_["mean_test_score"]
+print("cross-validated MSE:")
+for k, ae_score, pca_score in zip(sizes, ae_scores, pca_scores, strict=True):
+    print(
+        f"  n_components={k:2d}: autoencoder {-ae_score:.4f}, PCA {-pca_score:.4f} "
+        f"(ratio {ae_score / pca_score:.2f})"
+    )
 
 # %%
 # Error against size

@@ -9,14 +9,19 @@ and classify the digits from those two numbers with a logistic regression. Becau
 autoencoder is a scikit-learn transformer, both are the same
 :class:`~sklearn.pipeline.Pipeline` with a different first step. The autoencoder's
 curved 2-D map keeps the classes further apart than PCA's two directions of largest
-variance: with the full training (run the example yourself), a test accuracy of 0.78
-against PCA's 0.59. The documentation's fast build trains for three epochs only.
+variance (compare the printed accuracies).
+
+The 1,797 small images take seconds to train on, so this example uses the
+autoencoder's default training in full (at most 200 epochs, early stopping).
 """
+
+import time
 
 import matplotlib.pyplot as plt
 from _common import batch_size, epochs, load_digits_split
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from skae import AutoencoderTransformer
@@ -36,9 +41,20 @@ pipelines = {
     "autoencoder": Pipeline([("reduce", autoencoder), ("clf", LogisticRegression(max_iter=1000))]),
     "PCA": Pipeline([("reduce", PCA(n_components=2)), ("clf", LogisticRegression(max_iter=1000))]),
 }
+# Besides the pipeline's accuracy, the test accuracy of a 5-nearest-neighbour classifier
+# on the same codes tells whether the digits form separate groups in the plane.
 for name, pipe in pipelines.items():
+    start = time.perf_counter()
     pipe.fit(data.X_train, data.y_train)
-    print(f"{name}: test accuracy from 2 numbers {pipe.score(data.X_test, data.y_test):.3f}")
+    fit_s = time.perf_counter() - start
+    reduce = pipe["reduce"]
+    knn = KNeighborsClassifier(n_neighbors=5).fit(reduce.transform(data.X_train), data.y_train)
+    print(
+        f"{name}: test accuracy from 2 numbers {pipe.score(data.X_test, data.y_test):.3f} "
+        f"(5-NN {knn.score(reduce.transform(data.X_test), data.y_test):.3f}), "
+        f"fit in {fit_s:.1f} s"
+    )
+print(f"autoencoder: init_={autoencoder.init_!r}, {autoencoder.n_iter_} epochs")
 
 # %%
 # Both latent spaces
