@@ -47,7 +47,14 @@ _FITTED = frozenset(
 )
 _FITTED_EXTRA = {
     "AutoencoderOutlierDetector": frozenset(
-        {"offset_", "calibration_scores_", "residual_var_", "latent_mean_", "latent_precision_"}
+        {
+            "offset_",
+            "calibration_scores_",
+            "outlier_score_",
+            "residual_var_",
+            "latent_mean_",
+            "latent_precision_",
+        }
     )
 }
 #: The detector's statistics of ``outlier_score="combined"``, which skae 0.1 files lack.
@@ -100,6 +107,7 @@ def _from_format_1(estimator, config, path):
             raw.setdefault(key, None)
         if "outlier_score" not in config["params"]:
             estimator.outlier_score = "reconstruction"
+        raw.setdefault("outlier_score_", estimator.outlier_score)
     mean = _from_json(raw.pop("mean_", None), "fitted attribute 'mean_'")
     scale = _from_json(raw.pop("scale_", None), "fitted attribute 'scale_'")
     n = raw.get("n_features_in_")
@@ -214,11 +222,17 @@ def _restore_fitted(estimator, raw, path):
             ),
             "None or a sorted 1-D array of finite float64 scores",
         )
+    if "outlier_score_" in names:
+        need(
+            "outlier_score_",
+            lambda v: v in ("combined", "reconstruction"),
+            "'combined' or 'reconstruction'",
+        )
     if "residual_var_" in names:
         k = int(fitted["n_components_"])
         shapes = {"residual_var_": (n,), "latent_mean_": (k,), "latent_precision_": (k, k)}
         # None only where the score does not read them (skae 0.1 files)
-        optional = getattr(estimator, "outlier_score", None) == "reconstruction"
+        optional = fitted["outlier_score_"] == "reconstruction"
         for key, shape in shapes.items():
             need(
                 key,

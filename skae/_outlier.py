@@ -119,6 +119,10 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         chosen so that ``decision_function(X) < 0`` exactly where
         ``score_pvalues(X) <= contamination``.
 
+    outlier_score_ : {"combined", "reconstruction"}
+        The score the detector was fitted with (``outlier_score`` at ``fit``);
+        ``score_samples``, the threshold and the explanations use it.
+
     residual_var_ : ndarray of shape (`n_features_in_`,)
         Scale of each feature's squared reconstruction residual in the
         reconstruction part of ``outlier_score="combined"``: the feature's mean
@@ -245,6 +249,9 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         return _safe_indexing(X, np.sort(perm[n_cal:])), X_cal
 
     def _after_training(self, X):
+        # the score the statistics and the threshold below are fitted for; later
+        # set_params(outlier_score=...) changes nothing until the next fit
+        self.outlier_score_ = self.outlier_score
         Z, rec = self._codes_and_reconstruction(X)
         self._fit_score_statistics(X, Z, rec)
         held_out = getattr(self, "_calibration_rows", None)
@@ -312,7 +319,7 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
     def _feature_terms(self, X, rec):
         """Per-feature terms of ``X`` given its reconstruction, scaled for ``outlier_score``."""
         terms = (X - rec) ** 2
-        if self.outlier_score == "combined":
+        if self.outlier_score_ == "combined":
             scaled = terms.astype(np.float64) / (self.residual_var_ * self.n_features_in_)
             terms = scaled.astype(terms.dtype)
         return terms
@@ -325,7 +332,7 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
     def _scores_of(self, X, Z, rec):
         """``score_samples`` of ``X`` from its codes and reconstruction (float64)."""
         total = self._feature_terms(X, rec).astype(np.float64).sum(axis=1)
-        if self.outlier_score == "combined":
+        if self.outlier_score_ == "combined":
             total += self._latent_term(Z)
         else:
             total /= self.n_features_in_

@@ -505,3 +505,19 @@ def test_scoring_streams_in_bounded_memory(tmp_path):
     assert peak < 0.5 * X.nbytes, peak
     # the same scores as the in-memory path
     np.testing.assert_allclose(scores[:500], det.score_samples(np.asarray(X[:500])), rtol=1e-6)
+
+
+def test_set_params_after_fit_changes_the_score_only_at_the_next_fit(X):
+    """The score, its statistics and the threshold belong together: ``outlier_score_``."""
+    det = AutoencoderOutlierDetector(n_components=2, **FAST).fit(X)
+    assert det.outlier_score_ == "combined"
+    before = det.score_samples(X[:20])
+    labels = det.predict(X)
+    det.set_params(outlier_score="reconstruction")
+    np.testing.assert_array_equal(det.score_samples(X[:20]), before)
+    np.testing.assert_array_equal(det.predict(X), labels)
+    det.fit(X)
+    assert det.outlier_score_ == "reconstruction"
+    # the reconstruction score: minus the mean of the squared residuals of each row
+    expected = -det.feature_scores(X[:20]).mean(axis=1)
+    np.testing.assert_allclose(det.score_samples(X[:20]), expected, rtol=1e-5, atol=1e-7)

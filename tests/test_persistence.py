@@ -558,6 +558,12 @@ def test_weights_must_be_stored_and_sized(saved, tmp_path):
         ("vae", _delete("fitted", "feature_names_in_"), r"missing .*\['feature_names_in_'\]"),
         ("outlier", _set("fitted", "offset_", "-1"), "'offset_' must be a finite float"),
         ("outlier", _set("fitted", "offset_", None), "'offset_' must be a finite float"),
+        ("outlier", _set("fitted", "outlier_score_", "max"), "'outlier_score_' must be"),
+        (
+            "outlier",
+            _delete("fitted", "outlier_score_"),
+            r"missing the fitted attribute\(s\) \['outlier_score_'\]",
+        ),
     ],
 )
 def test_fitted_attributes_are_exactly_those_of_the_class(fitted, tmp_path, kind, edit, match):
@@ -868,3 +874,29 @@ def test_anchored_networks_are_not_format_1(fitted, tmp_path):
     old = _as_format_1(save(fitted["anchored-unit"], tmp_path / "a.zip"), tmp_path)
     with pytest.raises(ModelFileError, match=SHAPES):
         load(old)
+
+
+def test_detector_files_of_skae_0_1_score_by_reconstruction(fitted, tmp_path):
+    """skae 0.1's detector had neither outlier_score nor the combined score's statistics."""
+    det = AutoencoderOutlierDetector(
+        outlier_score="reconstruction", contamination=0.1, init="random", **SMALL
+    )
+    det.fit(_unit_data())
+    path = save(det, tmp_path / "m.zip")
+
+    def as_0_1(config):
+        del config["params"]["outlier_score"]
+        for key in ("outlier_score_", "residual_var_", "latent_mean_", "latent_precision_"):
+            del config["fitted"][key]
+        del config["fitted"]["calibration_scores_"]
+        del config["params"]["calibration"]
+
+    members = _members(path)
+    config = json.loads(members["config.json"])
+    as_0_1(config)
+    members["config.json"] = json.dumps(config).encode()
+    old = _as_format_1(_write_zip(tmp_path / "edited.zip", members), tmp_path)
+    loaded = load(old)
+    assert (loaded.outlier_score, loaded.outlier_score_) == ("reconstruction", "reconstruction")
+    X = _unit_data()
+    np.testing.assert_allclose(loaded.score_samples(X), det.score_samples(X), rtol=1e-6)
