@@ -25,10 +25,9 @@ import time
 import matplotlib.pyplot as plt
 from _common import batch_size, epochs, load_images
 from sklearn.decomposition import PCA
-from sklearn.neighbors import KNeighborsClassifier
 
 from skae import AutoencoderTransformer
-from skae.metrics import reconstruction_error
+from skae.metrics import latent_knn_score, reconstruction_error
 from skae.plotting import LatentSpaceDisplay, ReconstructionDisplay
 
 data = load_images("mnist")
@@ -52,8 +51,7 @@ print(f"{ae.n_iter_} epochs in {fit_s:.0f} s")
 # a 5-nearest-neighbour classifier fitted on the training codes.
 pca = PCA(n_components=2, random_state=0).fit(data.X_train)
 for name, model in [("autoencoder", ae), ("PCA(2)", pca)]:
-    knn = KNeighborsClassifier(n_neighbors=5).fit(model.transform(data.X_train), data.y_train)
-    accuracy = knn.score(model.transform(data.X_test), data.y_test)
+    accuracy = latent_knn_score(model, data.X_train, data.y_train, data.X_test, data.y_test)
     mse = reconstruction_error(model, data.X_test)
     print(f"{name}: test MSE {mse:.4f}, 5-NN accuracy of the test codes {accuracy:.3f}")
 

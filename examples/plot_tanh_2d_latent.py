@@ -22,10 +22,9 @@ import time
 import matplotlib.pyplot as plt
 from _common import batch_size, epochs, load_images
 from sklearn.decomposition import PCA
-from sklearn.neighbors import KNeighborsClassifier
 
 from skae import AutoencoderTransformer
-from skae.metrics import reconstruction_error
+from skae.metrics import latent_knn_score, reconstruction_error
 from skae.plotting import LatentSpaceDisplay
 
 data = load_images("mnist")
@@ -63,8 +62,7 @@ print(f"{ae.n_iter_} epochs in {fit_s:.0f} s, output {ae.output_activation_!r}, 
 # (do the digits form separate groups in the plane?).
 pca = PCA(n_components=2, random_state=0).fit(X_train)
 for name, model in [("autoencoder", ae), ("PCA(2)", pca)]:
-    knn = KNeighborsClassifier(n_neighbors=5).fit(model.transform(X_train), data.y_train)
-    accuracy = knn.score(model.transform(X_test), data.y_test)
+    accuracy = latent_knn_score(model, X_train, data.y_train, X_test, data.y_test)
     mse = reconstruction_error(model, X_test)
     print(f"{name}: test MSE {mse:.4f}, 5-NN accuracy of the test codes {accuracy:.3f}")
 
