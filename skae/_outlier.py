@@ -252,8 +252,7 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         # the score the statistics and the threshold below are fitted for; later
         # set_params(outlier_score=...) changes nothing until the next fit
         self.outlier_score_ = self.outlier_score
-        Z, rec = self._codes_and_reconstruction(X)
-        self._fit_score_statistics(X, Z, rec)
+        self._fit_score_statistics(X)
         held_out = getattr(self, "_calibration_rows", None)
         if held_out is not None:
             X_cal = self._validate_X(held_out, reset=False)
@@ -262,7 +261,7 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
             self.calibration_scores_ = cal
             self.offset_ = offset
             return
-        scores = self._scores_of(X, Z, rec)
+        scores = self._scores(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25.0, 75.0])
             self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
@@ -283,17 +282,34 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         candidates = super()._init_candidates(X)
         return candidates[:1] if self.init == "auto" else candidates
 
-    def _fit_score_statistics(self, X, Z, rec):
+    def _fit_score_statistics(self, X):
         """The training rows' residual variance per feature and code distribution.
-
-        ``Z`` and ``rec`` are the codes and reconstruction of the training rows ``X``.
 
         ``outlier_score="combined"`` reads them (``residual_var_``, ``latent_mean_``,
         ``latent_precision_``); they are set for both scores, so that the
         explanations and ``outlier_score`` can be switched by ``set_params`` + ``fit``.
+        One streamed pass over ``X``: sums per chunk of rows, so that a
+        ``np.memmap`` of any size is summarised in the memory of a chunk.
         """
-        residual = (X - rec).astype(np.float64)
-        var = np.mean(residual**2, axis=0)
+        n, d, k = X.shape[0], self.n_features_in_, self.n_components_
+        sums = {"sq": np.zeros(d), "x2": 0.0, "z": np.zeros(k), "zz": np.zeros((k, k))}
+        shift = []  # the first chunk's mean code: shifted sums keep the covariance exact
+
+        def accumulate(module, xb):
+            z = module.encode(xb)
+            residual = (xb - module.decode(z)).double().cpu().numpy()
+            z = z.double().cpu().numpy()
+            if not shift:
+                shift.append(z.mean(axis=0))
+            dz = z - shift[0]
+            sums["sq"] += np.einsum("ij,ij->j", residual, residual)
+            sums["x2"] += float(np.sum(np.square(xb.double().cpu().numpy())))
+            sums["z"] += dz.sum(axis=0)
+            sums["zz"] += dz.T @ dz
+            return xb.new_empty((xb.shape[0], 0))
+
+        self._map(X, 0, accumulate)
+        var = sums["sq"] / n
         # Shrink each feature's residual variance toward the mean over the features:
         # a feature almost always reconstructed exactly (an image's border pixel)
         # would otherwise weigh a thousand times more than the others, and one such
@@ -307,13 +323,14 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         # A feature reconstructed exactly on every training row (constant data):
         # floor its variance at float32's rounding error of the data, so that
         # scores stay finite (a floor at float64's tiny underflows to 0 in float32).
-        rounding = _rounding_variance(X)
+        rounding = _rounding_variance(sums["x2"] / (n * d))
         self.residual_var_ = np.maximum(shrunk, max(1e-6 * float(var.mean()), rounding))
-        Z = Z.astype(np.float64)
-        k = Z.shape[1]
-        cov = np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
-        ridge = max(1e-6 * float(np.trace(cov)) / k, _rounding_variance(Z))
-        self.latent_mean_ = Z.mean(axis=0)
+        mean_shift = sums["z"] / n
+        mean = shift[0] + mean_shift
+        cov = sums["zz"] / n - np.outer(mean_shift, mean_shift)
+        mean_square = float(np.trace(cov)) / k + float(np.mean(mean**2))
+        ridge = max(1e-6 * float(np.trace(cov)) / k, _rounding_variance(mean_square))
+        self.latent_mean_ = mean
         self.latent_precision_ = np.linalg.inv(cov + ridge * np.eye(k))
 
     def _feature_terms(self, X, rec):
@@ -580,7 +597,8 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
 
-def _rounding_variance(A):
-    """Squared float32 rounding error of the values of ``A`` (at least float32's tiny)."""
-    mean_square = float(np.mean(np.square(A, dtype=np.float64)))
-    return max(float(np.finfo(np.float32).eps) ** 2 * mean_square, float(np.finfo(np.float32).tiny))
+def _rounding_variance(mean_square):
+    """Squared float32 rounding error of values of mean square ``mean_square`` (>= tiny)."""
+    return max(
+        float(np.finfo(np.float32).eps) ** 2 * float(mean_square), float(np.finfo(np.float32).tiny)
+    )

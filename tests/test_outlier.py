@@ -372,12 +372,12 @@ def test_calibration_keeps_float32(X):
 
 
 def test_failure_inside_fit_leaves_the_estimator_unchanged(X, monkeypatch):
-    def broken(self, X):
+    def broken(self, X):  # the post-training pass over the training rows
         raise RuntimeError("scoring failed")
 
     det = AutoencoderOutlierDetector(n_components=2, calibration=0.3, **FAST)
     with monkeypatch.context() as m:
-        m.setattr(AutoencoderOutlierDetector, "_codes_and_reconstruction", broken)
+        m.setattr(AutoencoderOutlierDetector, "_fit_score_statistics", broken)
         with pytest.raises(RuntimeError, match="scoring failed"):
             det.fit(X)
     with pytest.raises(NotFittedError):
@@ -389,7 +389,7 @@ def test_failure_inside_fit_leaves_the_estimator_unchanged(X, monkeypatch):
     det.fit(X)
     before = (det.offset_, det.calibration_scores_.copy(), det.net_)
     with monkeypatch.context() as m:
-        m.setattr(AutoencoderOutlierDetector, "_codes_and_reconstruction", broken)
+        m.setattr(AutoencoderOutlierDetector, "_fit_score_statistics", broken)
         with pytest.raises(RuntimeError):
             det.set_params(calibration=0.4).fit(X)
     assert det.offset_ == before[0] and det.net_ is before[2]
@@ -521,3 +521,31 @@ def test_set_params_after_fit_changes_the_score_only_at_the_next_fit(X):
     # the reconstruction score: minus the mean of the squared residuals of each row
     expected = -det.feature_scores(X[:20]).mean(axis=1)
     np.testing.assert_allclose(det.score_samples(X[:20]), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_fitting_on_a_memmap_adds_no_full_size_temporaries(tmp_path):
+    """The detector's post-fit statistics and threshold stream: its fit allocates about
+    what the transformer's fit on the same rows does, not another copy of the data."""
+    import tracemalloc
+
+    from skae import AutoencoderTransformer
+
+    rng = np.random.default_rng(0)
+    n = 200_000  # 32 MB of float32 rows; the old statistics held ~5 times that
+    path = tmp_path / "rows.dat"
+    mm = np.memmap(path, dtype=np.float32, mode="w+", shape=(n, 40))
+    mm[:] = rng.standard_normal((n, 40), dtype=np.float32)
+    mm.flush()
+    X = np.memmap(path, dtype=np.float32, mode="r", shape=(n, 40))
+    params = dict(hidden_layer_sizes=(8,), max_epochs=1, init="pca", random_state=0)
+    peaks = {}
+    for cls in (AutoencoderTransformer, AutoencoderOutlierDetector):
+        cls(**params).fit(X[:100])  # one-off imports and caches, not measured
+        tracemalloc.start()
+        try:
+            cls(**params).fit(X)
+            peaks[cls.__name__] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    extra = peaks["AutoencoderOutlierDetector"] - peaks["AutoencoderTransformer"]
+    assert extra < 0.25 * X.nbytes, peaks
