@@ -19,6 +19,7 @@ from ._base import BaseAutoencoder, _from_torch
 from ._docs import COMMON_ATTRIBUTES_DOC
 from ._io import IOMixin
 from ._params import COMMON, make_init, parameter_constraints, parameters_doc
+from ._score_statistics import score_statistics
 
 __all__ = ["AutoencoderOutlierDetector"]
 
@@ -288,50 +289,11 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         ``outlier_score="combined"`` reads them (``residual_var_``, ``latent_mean_``,
         ``latent_precision_``); they are set for both scores, so that the
         explanations and ``outlier_score`` can be switched by ``set_params`` + ``fit``.
-        One streamed pass over ``X``: sums per chunk of rows, so that a
-        ``np.memmap`` of any size is summarised in the memory of a chunk.
+        One streamed pass over ``X`` (see :func:`~skae._score_statistics.score_statistics`).
         """
-        n, d, k = X.shape[0], self.n_features_in_, self.n_components_
-        sums = {"sq": np.zeros(d), "x2": 0.0, "z": np.zeros(k), "zz": np.zeros((k, k))}
-        shift = []  # the first chunk's mean code: shifted sums keep the covariance exact
-
-        def accumulate(module, xb):
-            z = module.encode(xb)
-            residual = (xb - module.decode(z)).double().cpu().numpy()
-            z = z.double().cpu().numpy()
-            if not shift:
-                shift.append(z.mean(axis=0))
-            dz = z - shift[0]
-            sums["sq"] += np.einsum("ij,ij->j", residual, residual)
-            sums["x2"] += float(np.sum(np.square(xb.double().cpu().numpy())))
-            sums["z"] += dz.sum(axis=0)
-            sums["zz"] += dz.T @ dz
-            return xb.new_empty((xb.shape[0], 0))
-
-        self._map(X, 0, accumulate)
-        var = sums["sq"] / n
-        # Shrink each feature's residual variance toward the mean over the features:
-        # a feature almost always reconstructed exactly (an image's border pixel)
-        # would otherwise weigh a thousand times more than the others, and one such
-        # residual would decide a row's score. Measured AUROC of the default
-        # (benchmarks/outliers.py, benchmarks/one_class_mnist.py): unshrunk, ODDS
-        # 0.834 and one-class MNIST 0.949; shrunk, 0.836 and 0.957; the plain mean
-        # squared error plus the latent term, 0.832 and 0.961.
-        shrunk = var + var.mean()
-        # Rescaled so that the term averages exactly 1 over the training rows.
-        shrunk *= float(np.mean(var / shrunk)) if var.mean() > 0 else 1.0
-        # A feature reconstructed exactly on every training row (constant data):
-        # floor its variance at float32's rounding error of the data, so that
-        # scores stay finite (a floor at float64's tiny underflows to 0 in float32).
-        rounding = _rounding_variance(sums["x2"] / (n * d))
-        self.residual_var_ = np.maximum(shrunk, max(1e-6 * float(var.mean()), rounding))
-        mean_shift = sums["z"] / n
-        mean = shift[0] + mean_shift
-        cov = sums["zz"] / n - np.outer(mean_shift, mean_shift)
-        mean_square = float(np.trace(cov)) / k + float(np.mean(mean**2))
-        ridge = max(1e-6 * float(np.trace(cov)) / k, _rounding_variance(mean_square))
-        self.latent_mean_ = mean
-        self.latent_precision_ = np.linalg.inv(cov + ridge * np.eye(k))
+        self.residual_var_, self.latent_mean_, self.latent_precision_ = score_statistics(
+            self._map, X, self.n_components_
+        )
 
     def _feature_terms(self, X, rec):
         """Per-feature terms of ``X`` given its reconstruction, scaled for ``outlier_score``."""
@@ -595,10 +557,3 @@ class AutoencoderOutlierDetector(IOMixin, OutlierMixin, BaseAutoencoder):
         """
         check_is_fitted(self)
         return np.where(self.decision_function(X) < 0, -1, 1)
-
-
-def _rounding_variance(mean_square):
-    """Squared float32 rounding error of values of mean square ``mean_square`` (>= tiny)."""
-    return max(
-        float(np.finfo(np.float32).eps) ** 2 * float(mean_square), float(np.finfo(np.float32).tiny)
-    )
