@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 __all__ = ["rounding_variance", "score_statistics"]
 
@@ -30,7 +31,7 @@ def score_statistics(map_rows, X, k):
             shift.append(z.mean(axis=0))
         dz = z - shift[0]
         sums["sq"] += np.einsum("ij,ij->j", residual, residual)
-        sums["x2"] += float(np.sum(np.square(xb.double().cpu().numpy())))
+        sums["x2"] += float(torch.sum(xb.double() ** 2))
         sums["z"] += dz.sum(axis=0)
         sums["zz"] += dz.T @ dz
         return xb.new_empty((xb.shape[0], 0))
