@@ -224,11 +224,11 @@ class FitMixin:
     def _fit_new_net(self, X, data, valid, seed, scaling, partial, regularizer=None):
         """Train a new network for each candidate start; keep the best on the validation data.
 
-        With ``init="auto"`` and a validation split, a PCA-anchored network
-        and a randomly initialised one are both trained and the one with the
-        lower validation reconstruction error is kept: the anchored start
-        guarantees PCA's quality, the free start keeps the large nonlinear
-        gains it finds on some data (it is not held near PCA's solution).
+        With ``init="auto"`` on bounded data and a validation split, a
+        PCA-anchored network and a randomly initialised one (sigmoid/tanh
+        output) are both trained and the one with the lower validation
+        reconstruction error is kept: the anchored start guarantees PCA's
+        quality, the free start keeps the gains of its output on images.
         A Ctrl-C stops there: no further start is trained, the best one so
         far is kept. Returns whether training was interrupted.
         """

@@ -208,6 +208,30 @@ def test_auto_init_keeps_the_better_start_on_validation(data, request):
         assert err["random"] < err["pca"]
 
 
+class _CountTrainings(Callback):
+    """Counts the networks a fit trains (one ``on_train_begin`` per start)."""
+
+    def __init__(self, counts):
+        self.counts = counts
+
+    def on_train_begin(self, net, **kwargs):
+        self.counts.append(1)
+
+
+@pytest.mark.parametrize(("data", "n_starts"), [("X_wide", 1), ("X_unit", 2)])
+def test_auto_init_trains_the_random_start_only_on_bounded_data(data, n_starts, request):
+    # Outside [-1, 1] the random start is the anchored network without its PCA
+    # path: not trained. In [0, 1] it has a sigmoid output: trained too.
+    X = request.getfixturevalue(data)
+    counts = []
+    auto = make_ae(max_epochs=2, callbacks=[_CountTrainings(counts)]).fit(X)
+    assert len(counts) == n_starts
+    if n_starts == 1:
+        assert auto.init_ == "pca"
+        pca = make_ae(max_epochs=2, init="pca").fit(X)
+        np.testing.assert_array_equal(auto.transform(X), pca.transform(X))
+
+
 def _validation_rows(est, X):
     """The rows fit held out for validation (drawn as fit draws them, from random_state)."""
     seed = np.random.RandomState(est.random_state).randint(np.iinfo(np.int32).max)
