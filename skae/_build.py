@@ -194,8 +194,12 @@ class BuildMixin:
         if self.batch_size != "auto":
             return self.batch_size
         # About n_train / 200 rows per batch, a power of two from 32 to 512: small
-        # tables get enough optimizer steps per epoch, large data fast epochs.
-        return int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 200)), 5, 9))
+        # tables get enough optimizer steps per epoch, large data fast epochs. The
+        # PCA-anchored start begins at a good solution and needs fewer steps: from
+        # 64 (measured on 34 table fits: same geometric-mean error, 0.6x the time;
+        # the random start lost accuracy with 64).
+        smallest = 6 if getattr(self, "init_", None) == "pca" else 5
+        return int(2 ** np.clip(np.round(np.log2(max(n_train, 1) / 200)), smallest, 9))
 
     def _build_module(self, scaling=None):
         """A new, untrained autoencoder module from the fitted attributes.

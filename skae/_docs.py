@@ -81,10 +81,13 @@ torch.nn.Module class, default="relu"
 
     batch_size : int or "auto", default="auto"
         Rows per mini-batch. ``"auto"`` is the power of two nearest to
-        ``n_train / 200``, clipped to [32, 512]: 32 for tables of up to
-        about 9,000 rows (enough optimizer steps per epoch: on digits and
-        four ODDS tables 32 reconstructed better than 16 or 64), 256 for
-        MNIST's 54,000 training rows.
+        ``n_train / 200``, clipped to [32, 512] for a randomly initialised
+        network: 32 for tables of up to about 9,000 rows (enough optimizer
+        steps per epoch: on digits in [0, 1] 32 gave better 2-D codes than
+        16 or 64), 256 for MNIST's 54,000 training rows. The PCA-anchored
+        start (``init_="pca"``) begins at PCA's solution and takes at least
+        64 rows per batch: on the 34 standardised benchmark table fits that
+        reached the same geometric-mean error as 32 in 0.6 times the time.
 
     max_epochs : int, default=200
         Maximum number of passes over the training data.

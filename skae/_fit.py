@@ -242,6 +242,7 @@ class FitMixin:
         for init in candidates:
             say(f"Training the {_STARTS[init]} start (init={init!r}).")
             self.init_ = init
+            self.batch_size_ = self._batch_size(len(data))
             self.output_activation_, self.loss_, _, _ = self._resolve_output(X)
             try:
                 self._train_candidate(X, data, valid, seed, scaling, partial, regularizer)
@@ -258,10 +259,11 @@ class FitMixin:
             # A later start replaces the kept one only if clearly better (the first,
             # PCA-anchored, one is itself never worse than PCA on these rows).
             if best is None or clearly_better(rows, best[0]):
-                best = (rows, self.net_, self.init_, self.output_activation_, self.loss_)
+                best = (rows, self.net_, self.init_, self.output_activation_, self.loss_,
+                        self.batch_size_)
             if interrupted:
                 break
-        _, self.net_, self.init_, self.output_activation_, self.loss_ = best
+        _, self.net_, self.init_, self.output_activation_, self.loss_, self.batch_size_ = best
         scores = ", ".join(f"{k}: {v:.4g}" for k, v in errors.items())
         say(f"Kept init={self.init_!r} (validation reconstruction error {scores}).")
         return interrupted

@@ -67,9 +67,20 @@ def test_fitted_attributes_record_what_was_built():
     est = AutoencoderTransformer(n_components=2, hidden_layer_sizes=[6, 4], max_epochs=2).fit(X)
     assert est.hidden_layer_sizes_ == (6, 4)
     assert est.input_shape_ is None
-    assert est.batch_size_ == 32  # "auto": 270 training rows
+    assert est.init_ == "pca"
+    assert est.batch_size_ == 64  # "auto": 270 training rows, the anchored start's smallest
     lo, hi = est.noise_range_
     assert lo < 0 < hi  # standardised rows
+
+
+def test_auto_batch_size_follows_the_start_kept():
+    X = np.random.RandomState(0).uniform(size=(300, 5))  # in [0, 1]: both starts
+    for init, expected in [("random", 32), ("pca", 64)]:
+        est = AutoencoderTransformer(n_components=2, init=init, **TINY).fit(X)
+        assert est.batch_size_ == expected
+        assert est.net_.batch_size == expected  # what trained it
+    auto = AutoencoderTransformer(n_components=2, **TINY).fit(X)
+    assert auto.batch_size_ == {"random": 32, "pca": 64}[auto.init_] == auto.net_.batch_size
 
 
 def test_the_module_owns_the_scaling():
