@@ -259,8 +259,14 @@ class FitMixin:
             # A later start replaces the kept one only if clearly better (the first,
             # PCA-anchored, one is itself never worse than PCA on these rows).
             if best is None or clearly_better(rows, best[0]):
-                best = (rows, self.net_, self.init_, self.output_activation_, self.loss_,
-                        self.batch_size_)
+                best = (
+                    rows,
+                    self.net_,
+                    self.init_,
+                    self.output_activation_,
+                    self.loss_,
+                    self.batch_size_,
+                )
             if interrupted:
                 break
         _, self.net_, self.init_, self.output_activation_, self.loss_, self.batch_size_ = best
