@@ -81,6 +81,9 @@ def test_auto_batch_size_follows_the_start_kept():
         assert est.net_.batch_size == expected  # what trained it
     auto = AutoencoderTransformer(n_components=2, **TINY).fit(X)
     assert auto.batch_size_ == {"random": 32, "pca": 64}[auto.init_] == auto.net_.batch_size
+    # the detector's anchored start keeps 32 (measured: 64 lowered its ROC-AUC)
+    det = AutoencoderOutlierDetector(**TINY).fit(X)
+    assert det.init_ == "pca" and det.batch_size_ == 32
 
 
 def test_the_module_owns_the_scaling():
