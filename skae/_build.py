@@ -180,6 +180,10 @@ class BuildMixin:
         """
         return None
 
+    def _anchored_min_batch(self):
+        """Smallest ``batch_size="auto"`` of the PCA-anchored start (a subclass hook)."""
+        return self._ANCHORED_MIN_BATCH
+
     def _module_options(self):
         """Extra keyword arguments of :func:`~skae.nn.build_autoencoder` (a subclass hook)."""
         return {}
@@ -203,7 +207,7 @@ class BuildMixin:
         # tables get enough optimizer steps per epoch, large data fast epochs. The
         # PCA-anchored start begins at a good solution and needs fewer steps
         # (_ANCHORED_MIN_BATCH, a class's choice).
-        smallest = self._ANCHORED_MIN_BATCH if getattr(self, "init_", None) == "pca" else 32
+        smallest = self._anchored_min_batch() if getattr(self, "init_", None) == "pca" else 32
         return int(np.clip(2 ** np.round(np.log2(max(n_train, 1) / 200)), smallest, 512))
 
     def _build_module(self, scaling=None):

