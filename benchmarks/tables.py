@@ -161,7 +161,13 @@ def fit_pair(k, X_train, X_test, random_state=0, params=None, ae=None, ae_second
         "ae_mse": reconstruction_mse(ae, X_test),
     }
     row["ratio"] = row["ae_mse"] / row["pca_mse"] if row["pca_mse"] > 0 else float("nan")
-    row.update(fit_s=ae_seconds, pca_fit_s=pca_s, epochs=getattr(ae, "n_iter_", None))
+    row.update(
+        fit_s=ae_seconds,
+        pca_fit_s=pca_s,
+        epochs=getattr(ae, "n_iter_", None),
+        init=getattr(ae, "init_", None),  # the start kept (init="auto" may train two)
+        batch_size=getattr(ae, "batch_size_", None),
+    )
     return row
 
 
@@ -187,7 +193,7 @@ def run_table(name, X, params=None, quick=False, log=_log):
         log(
             f"  {name} ({n_train} x {d}) k={k}: PCA {row['pca_mse']:.4f}, skae "
             f"{row['ae_mse']:.4f}, ratio {row['ratio']:.3f}, fit {row['fit_s']:.1f} s, "
-            f"{row['epochs']} epochs"
+            f"{row['epochs']} epochs, init_={row['init']}, batch {row['batch_size']}"
         )
     return rows
 
@@ -232,6 +238,7 @@ def run_digits_clf(params=None, quick=False, log=_log):
                 "pca_acc": float(pca_pipe.score(X_test, y_test)),
                 "fit_s": ae_s,
                 "epochs": getattr(pipe.named_steps["ae"], "n_iter_", None),
+                "init": getattr(pipe.named_steps["ae"], "init_", None),
             }
         )
         log(
