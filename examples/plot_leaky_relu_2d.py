@@ -10,14 +10,18 @@ and Adam, batches of 128, 30 epochs on the 60,000 training images. Two numbers p
 is little: the latent space shows which digits the network tells apart, and the
 reconstructions show what it keeps.
 
-This example trains the same randomly initialised network (``init="random"``, the
-tutorial's classic autoencoder) on all 60,000 training images for at most 25 epochs
-instead of 30, with early stopping on a tenth of them: about a minute on one CPU core.
-One hidden layer and two numbers keep the digits only partly apart, and more training
-does not change that: the tutorial's 30 epochs (without early stopping) gave the same
-5-nearest-neighbour accuracy of the test codes, 0.72. The deeper networks of
+This example trains the tutorial's randomly initialised network (``init="random"``, the
+classic autoencoder) with the tutorial's batches of 128 on all 60,000 training images,
+without early stopping, for 25 epochs instead of 30 (about two and a half minutes on one
+CPU core), and it changes one thing: a second hidden layer of 100 units between the 300
+and the code (784-300-100-2, and back). The layers of 784 x 300 weights do most of the
+work, so the extra layer costs little, and it is what separates the digits: with the
+tutorial's single hidden layer, the 5-nearest-neighbour accuracy of the test codes was
+0.72 after 30 epochs, and still 0.75 after 75 epochs of batches of 256 with a learning
+rate of 3e-3; with the second layer it is above 0.8 (printed below; 0.81 and 0.82 with
+``random_state`` 0 and 1). The deeper networks of
 :ref:`sphx_glr_auto_examples_plot_tanh_2d_latent.py` and
-:ref:`sphx_glr_auto_examples_plot_umap_latent_map.py` separate them better.
+:ref:`sphx_glr_auto_examples_plot_umap_latent_map.py` draw other maps of the digits.
 """
 
 import time
@@ -32,13 +36,17 @@ from skae.plotting import LatentSpaceDisplay, ReconstructionDisplay
 
 data = load_images("mnist")
 
+# ``hidden_layer_sizes`` lists the encoder's hidden layers (the tutorial: ``(300,)``); the
+# decoder mirrors them. The tutorial trains for a fixed number of epochs, hence
+# ``early_stopping=False``: every training image is used for training.
 ae = AutoencoderTransformer(
     n_components=2,
-    hidden_layer_sizes=(300,),
+    hidden_layer_sizes=(300, 100),
     activation="leaky_relu",
     init="random",
     batch_size=batch_size(128),
     max_epochs=epochs(25),
+    early_stopping=False,
     random_state=0,
 )
 start = time.perf_counter()
@@ -58,7 +66,7 @@ for name, model in [("autoencoder", ae), ("PCA(2)", pca)]:
 # %%
 # The latent space
 # ----------------
-LatentSpaceDisplay.from_estimator(ae, data.X_test, data.y_test, name="784-300-2", s=5)
+LatentSpaceDisplay.from_estimator(ae, data.X_test, data.y_test, name="784-300-100-2", s=5)
 plt.show()
 
 # %%

@@ -10,11 +10,12 @@ the mean squared error with Adam (learning rate 1e-3, weight decay 1e-5), batche
 128, 100 epochs on the 60,000 training images. Each test image becomes a point of the
 plane, coloured by its digit.
 
-This example trains the same network on all 60,000 training images for at most 40 epochs
-instead of 100 (about a minute on one CPU core, so that the whole gallery builds in a
-quarter of an hour), with early stopping on a tenth of them. Longer training hardly moves
-the map: trained without early stopping, this network's test codes gave a
-5-nearest-neighbour accuracy of 0.792 after 40 epochs and 0.787 after 60.
+This example trains the same network on all 60,000 training images for 40 epochs instead
+of 100 (about two and a half minutes on one CPU core, so that the whole gallery builds in
+a quarter of an hour), with one addition: batch normalisation after each hidden layer.
+Without it the map depends more on the seed: the 5-nearest-neighbour accuracy of the test
+codes after 40 epochs was 0.79 with ``random_state=0`` (0.787 after 60 epochs) and 0.82
+with ``random_state=1``. With it, 0.81, 0.80 and 0.82 with ``random_state`` 0, 1 and 2.
 """
 
 import time
@@ -37,16 +38,20 @@ X_test = data.X_test - 0.5
 # ``init="random"`` is the tutorial's classic, randomly initialised network. With data
 # in [-1, 1], ``output_activation="auto"`` then picks tanh and ``loss="auto"`` the mean
 # squared error: no need to say it. ``output_activation_`` and ``loss_`` record the
-# choice.
+# choice. ``batch_norm=True`` (not in the tutorial) normalises each hidden layer over the
+# batch; ``early_stopping=False`` trains on every training image for all the epochs, as
+# the tutorial does.
 ae = AutoencoderTransformer(
     n_components=2,
     hidden_layer_sizes=(128, 64, 10),
     activation="relu",
+    batch_norm=True,
     learning_rate=1e-3,
     weight_decay=1e-5,
     init="random",
     batch_size=batch_size(128),
     max_epochs=epochs(40),
+    early_stopping=False,
     random_state=0,
 )
 start = time.perf_counter()
