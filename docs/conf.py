@@ -6,8 +6,8 @@ Build (from the repository root; ``SKAE_EXAMPLES_FAST=1`` runs the gallery in se
 
     SKAE_EXAMPLES_FAST=1 .venv/bin/sphinx-build -W -b html docs docs/_build/html
 
-Without ``SKAE_EXAMPLES_FAST`` the gallery trains for real on MNIST (about a quarter of an
-hour on one CPU core; see examples/README.rst).
+Without ``SKAE_EXAMPLES_FAST`` the gallery trains for real on MNIST (about 11 minutes on
+2 CPU cores; see examples/README.rst).
 """
 
 import os
