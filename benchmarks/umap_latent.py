@@ -9,7 +9,7 @@ test reconstruction MSE and fit seconds, one JSON line per (data, method), in
 one run. Usage::
 
     python benchmarks/umap_latent.py [--data mnist digits] [--methods pca ae umap-ae]
-        [--weight 1.0] [--patience 10] [--data-home ../shared/data]
+        [--weight 1.0] [--patience 10] [--init auto] [--data-home ../shared/data]
 """
 
 import argparse
@@ -36,7 +36,7 @@ def _data(name, data_home):
     return train.data, test.data, train.target, test.target
 
 
-def _model(method, weight, patience):
+def _model(method, weight, patience, init):
     if method == "pca":
         return PCA(2, random_state=0)
     extra = {} if method == "ae" else {"latent_regularizer": "umap"}
@@ -44,6 +44,8 @@ def _model(method, weight, patience):
         extra["latent_regularizer_weight"] = weight
     if patience is not None and extra:
         extra["n_iter_no_change"] = patience
+    if init is not None and extra:
+        extra["init"] = init
     return AutoencoderTransformer(n_components=2, random_state=0, **extra)
 
 
@@ -53,13 +55,14 @@ def main(argv=None):
     p.add_argument("--methods", nargs="+", default=["pca", "ae", "umap-ae"])
     p.add_argument("--weight", type=float, default=None, help="latent_regularizer_weight")
     p.add_argument("--patience", type=int, default=None, help="umap-ae's n_iter_no_change")
+    p.add_argument("--init", default=None, help="umap-ae's init")
     p.add_argument("--data-home", default=None, help="folder holding mnist/ (skae's default)")
     args = p.parse_args(argv)
     for name in args.data:
         X, Xt, y, yt = _data(name, args.data_home)
         rows = np.random.default_rng(0).choice(len(Xt), min(2000, len(Xt)), replace=False)
         for method in args.methods:
-            model = _model(method, args.weight, args.patience)
+            model = _model(method, args.weight, args.patience, args.init)
             start = time.perf_counter()
             model.fit(X)
             fit_s = time.perf_counter() - start
@@ -75,6 +78,7 @@ def main(argv=None):
                 "n_iter": getattr(model, "n_iter_", None),
                 "weight": args.weight if method == "umap-ae" else None,
                 "patience": args.patience if method == "umap-ae" else None,
+                "init_": getattr(model, "init_", None),
             }
             print(json.dumps(row), flush=True)
 

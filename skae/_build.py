@@ -23,6 +23,7 @@ from ._net import (
     _AutoencoderNet,
     _DivergenceCheck,
     _EarlyStopping,
+    _PlateauDecay,
     _RegularizedValidation,
     optimizer_class,
     silent,
@@ -174,6 +175,16 @@ class BuildMixin:
         """
         return None
 
+    def _plateau_schedule(self):
+        """``(patience, factor)`` of a learning-rate decay on plateaus, or ``None`` (a hook).
+
+        With early stopping, the learning rate is multiplied by ``factor``
+        whenever ``valid_loss`` has not improved for ``patience`` epochs
+        (:class:`torch.optim.lr_scheduler.ReduceLROnPlateau`). ``None``: a
+        constant learning rate.
+        """
+        return None
+
     def _anchored_min_batch(self):
         """Smallest ``batch_size="auto"`` of the PCA-anchored start (a subclass hook).
 
@@ -292,6 +303,10 @@ class BuildMixin:
                     ),
                 )
             )
+            plateau = self._plateau_schedule()
+            if plateau is not None:
+                patience, factor = plateau
+                callbacks.append(("lr_plateau", _PlateauDecay(patience, factor)))
         if self.verbose and main_process:
             callbacks.append(("progress_bar", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):

@@ -92,6 +92,39 @@ class _RegularizedValidation(Callback):
         net.history.record("valid_loss", row["valid_loss"] + regularizer.weight * value)
 
 
+class _PlateauDecay(Callback):
+    """Multiply the learning rate by ``factor`` when ``valid_loss`` stalls for ``patience`` epochs.
+
+    :class:`torch.optim.lr_scheduler.ReduceLROnPlateau`'s rule (relative
+    threshold ``tol``, no cooldown), kept as plain numbers: no reference to
+    the optimizer outlives an epoch, so a pickled model carries none. Epochs
+    without validation data (``partial_fit``) are ignored. Runs after
+    :class:`_RegularizedValidation`, so it judges the whole objective.
+    """
+
+    def __init__(self, patience, factor, tol=1e-4):
+        self.patience = patience
+        self.factor = factor
+        self.tol = tol
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.best_ = math.inf
+        self.misses_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        value = net.history[-1].get("valid_loss")
+        if value is None:
+            return
+        if value < self.best_ * (1 - self.tol):
+            self.best_, self.misses_ = value, 0
+            return
+        self.misses_ += 1
+        if self.misses_ > self.patience:
+            self.misses_ = 0
+            for group in net.optimizer_.param_groups:
+                group["lr"] *= self.factor
+
+
 class _EarlyStopping(Callback):
     """Stop when the validation loss stops improving; restore the best state seen.
 

@@ -20,6 +20,8 @@ __all__ = ["AutoencoderTransformer"]
 
 #: Graph edges drawn per training step of the UMAP term: per row of a batch, and at least.
 _EDGES_PER_ROW, _MIN_EDGES = 2, 256
+#: With a latent regulariser: the learning rate times 0.3 after 3 epochs without improvement.
+_PLATEAU = (3, 0.3)
 
 #: The transformers' own parameters (the VAE's too): name -> (default, constraints).
 LATENT_PARAMETERS = {
@@ -49,7 +51,11 @@ LATENT_PARAMETERS_DOC = """
         reconstruction error plus the term on the validation rows (their
         codes among their nearest training rows' codes, logged as
         ``valid_umap``), and keeps the starting state unless training
-        reconstructs clearly better; ``init="auto"`` trains one start (the
+        reconstructs clearly better; as the map settles slowly, the learning
+        rate is multiplied by 0.3 whenever that objective has not improved for
+        3 epochs (:class:`~torch.optim.lr_scheduler.ReduceLROnPlateau`; real
+        MNIST: 5-NN 0.934 and test MSE 0.0362 against 0.928 and 0.0378 at a
+        constant rate, in 1.5x the time). ``init="auto"`` trains one start (the
         PCA-anchored one where it applies). ``None`` trains on the
         reconstruction alone.
     latent_regularizer_weight : float, default=1.0
@@ -230,6 +236,15 @@ class AutoencoderTransformer(
         # The UMAP term's steps pair each batch with graph edges: its digits maps were
         # better with batches of 32 (5-NN 0.947 against 0.927 with 64, n_iter_no_change=30).
         return 32 if self.latent_regularizer is not None else super()._anchored_min_batch()
+
+    def _plateau_schedule(self):
+        # The UMAP term's validation objective wanders at a constant learning rate and
+        # early stopping cut the map short; decaying the rate on plateaus settled it:
+        # 5-NN / test MSE 0.893 / 0.0383 -> 0.924 / 0.0351 on digits, 0.928 / 0.0378 ->
+        # 0.934 / 0.0362 on real MNIST (umap-latent-2026-12-02.md).
+        if self.latent_regularizer is not None:
+            return _PLATEAU
+        return super()._plateau_schedule()
 
     def _log_terms(self):
         terms = super()._log_terms()

@@ -164,3 +164,26 @@ def test_refuses_a_multi_process_accelerator(digits):
     with pytest.raises(ValueError, match="latent_regularizer='umap' trains in one process"):
         model.fit(X)
     assert not hasattr(model, "net_")
+
+
+def test_learning_rate_decays_on_plateaus_of_the_whole_objective(digits):
+    X, _ = digits
+    # a large rate: the objective stalls within 25 epochs (measured: one decay, to 0.003)
+    params = {**QUICK, "max_epochs": 25, "learning_rate": 0.01}
+    model = AutoencoderTransformer(latent_regularizer="umap", **params).fit(X)
+    # replay ReduceLROnPlateau(patience=3, factor=0.3) on the logged objective
+    lr, best, misses = model.learning_rate, float("inf"), 0
+    for value in model.net_.history[:, "valid_loss"]:
+        if value < best * (1 - 1e-4):
+            best, misses = value, 0
+        else:
+            misses += 1
+            if misses > 3:
+                lr, misses = lr * 0.3, 0
+    assert lr < model.learning_rate
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(lr)
+    # a plain fit, and one without validation, keep a constant rate
+    for params in [{}, {"latent_regularizer": "umap", "early_stopping": False}]:
+        other = AutoencoderTransformer(**params, **QUICK).fit(X)
+        assert "lr_plateau" not in dict(other.net_.callbacks_)
+        assert other.net_.optimizer_.param_groups[0]["lr"] == other.learning_rate
