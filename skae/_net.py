@@ -92,6 +92,24 @@ class _RegularizedValidation(Callback):
         net.history.record("valid_loss", row["valid_loss"] + regularizer.weight * value)
 
 
+class _Stall:
+    """Epochs since a loss last improved by more than ``tol`` (relative to its value)."""
+
+    def __init__(self, tol):
+        self.tol = tol
+        self.threshold = math.inf
+        self.misses = 0
+
+    def update(self, value):
+        """Count epoch ``value``; whether it improved."""
+        if value < self.threshold:
+            self.threshold = value - self.tol * abs(value)
+            self.misses = 0
+            return True
+        self.misses += 1
+        return False
+
+
 class _PlateauDecay(Callback):
     """Multiply the learning rate by ``factor`` when ``valid_loss`` stalls for ``patience`` epochs.
 
@@ -108,21 +126,15 @@ class _PlateauDecay(Callback):
         self.tol = tol
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.best_ = math.inf
-        self.misses_ = 0
+        self.stall_ = _Stall(self.tol)
 
     def on_epoch_end(self, net, **kwargs):
         value = net.history[-1].get("valid_loss")
-        if value is None:
+        if value is None or self.stall_.update(value) or self.stall_.misses <= self.patience:
             return
-        if value < self.best_ * (1 - self.tol):
-            self.best_, self.misses_ = value, 0
-            return
-        self.misses_ += 1
-        if self.misses_ > self.patience:
-            self.misses_ = 0
-            for group in net.optimizer_.param_groups:
-                group["lr"] *= self.factor
+        self.stall_.misses = 0
+        for group in net.optimizer_.param_groups:
+            group["lr"] *= self.factor
 
 
 class _EarlyStopping(Callback):
@@ -142,8 +154,7 @@ class _EarlyStopping(Callback):
         self.sink = sink
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.misses_ = 0
-        self.threshold_ = math.inf
+        self.stall_ = _Stall(self.tol)
         self.best_epoch_ = None
         self.best_weights_ = None
         self.initial_ = None
@@ -154,15 +165,10 @@ class _EarlyStopping(Callback):
         row = net.history[-1]
         if "valid_loss" not in row:
             return
-        loss = row["valid_loss"]
-        if loss < self.threshold_:
-            self.misses_ = 0
-            self.threshold_ = loss - self.tol * abs(loss)
+        if self.stall_.update(row["valid_loss"]):
             self.best_epoch_ = row["epoch"]
             self.best_weights_ = copy.deepcopy(net.module_.state_dict())
-        else:
-            self.misses_ += 1
-        if self.misses_ >= self.patience:
+        if self.stall_.misses >= self.patience:
             self._say(
                 f"Stopping since valid_loss has not improved in the last {self.patience} epochs."
             )
