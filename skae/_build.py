@@ -23,7 +23,6 @@ from ._net import (
     _AutoencoderNet,
     _DivergenceCheck,
     _EarlyStopping,
-    _PlateauDecay,
     _RegularizedValidation,
     optimizer_class,
     silent,
@@ -175,13 +174,13 @@ class BuildMixin:
         """
         return None
 
-    def _plateau_schedule(self):
-        """``(patience, factor)`` of a learning-rate decay on plateaus, or ``None`` (a hook).
+    def _learning_rate_decay(self):
+        """``(factor, times)`` of a learning-rate decay on stalls, or ``None`` (a hook).
 
-        With early stopping, the learning rate is multiplied by ``factor``
-        whenever ``valid_loss`` has not improved for ``patience`` epochs
-        (:class:`torch.optim.lr_scheduler.ReduceLROnPlateau`). ``None``: a
-        constant learning rate.
+        With early stopping, the first ``times`` times ``valid_loss`` has not
+        improved for ``n_iter_no_change`` epochs, the learning rate is
+        multiplied by ``factor`` instead of stopping (scikit-learn's
+        ``learning_rate="adaptive"``). ``None``: a constant learning rate.
         """
         return None
 
@@ -300,13 +299,10 @@ class BuildMixin:
                         patience=self.n_iter_no_change,
                         tol=self.tol,
                         sink=print if self.verbose and main_process else None,
+                        decay=self._learning_rate_decay(),
                     ),
                 )
             )
-            plateau = self._plateau_schedule()
-            if plateau is not None:
-                patience, factor = plateau
-                callbacks.append(("lr_plateau", _PlateauDecay(patience, factor)))
         if self.verbose and main_process:
             callbacks.append(("progress_bar", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):

@@ -191,6 +191,11 @@ class BatchIterator:
         return idx
 
     def __iter__(self):
+        for _, xb in self.batches():
+            yield xb, xb
+
+    def batches(self):
+        """Yield ``(rows, x)``: each batch's row numbers (of the dataset's ``X``) and its rows."""
         idx = self.rows()
         n = len(idx)
         bs = self.batch_size
@@ -201,9 +206,9 @@ class BatchIterator:
             stops.pop(-2)
         start = 0
         for stop in stops:
-            xb = self.dataset.batch(idx[start:stop])
+            rows = idx[start:stop]
             start = stop
-            yield xb, xb
+            yield rows, self.dataset.batch(rows)
 
 
 def batched_map(fn, X, out: np.ndarray, *, batch_size=INFERENCE_BATCH_SIZE, prepare=None):

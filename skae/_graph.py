@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 __all__ = [
-    "EdgeSampler",
     "GraphRegularizer",
+    "NeighborSampler",
     "fuzzy_graph",
     "memberships",
     "nearest_neighbors",
@@ -168,15 +168,18 @@ def umap_curve(min_dist=0.1, spread=1.0):
     return float(a), float(b)
 
 
-class EdgeSampler:
-    """Draws batches of graph edges, with probability proportional to their weight.
+class NeighborSampler:
+    """Draws graph neighbours of given rows, with probability proportional to the edge weight.
 
-    Reads the edges' rows from the training dataset (an
-    :class:`~skae._data.ArrayDataset`, whose tensor is already on the training
-    device): no copy of the data is made. Edges are drawn many batches at a
-    time (one ``torch.multinomial`` over a large graph costs as much as a
-    small training step). Training-time state only: nothing here is saved
-    with a model.
+    The heads of a step's edges are the rows of its reconstruction batch (their
+    codes come from that forward pass); this draws each head's tails. Rows are
+    picked uniformly by the batches, so each drawn edge also gets the weight
+    ``degree(head) / mean degree`` (``degree``: the sum of the row's edge
+    weights): the weighted loss has the expectation of UMAP's, whose edges are
+    drawn in proportion to their weights. Training-time state only: nothing
+    here is saved with a model. Reads the tails' rows from the training dataset
+    (an :class:`~skae._data.ArrayDataset`, already on the training device): no
+    copy of the data is made.
 
     Parameters
     ----------
@@ -184,45 +187,67 @@ class EdgeSampler:
         The training rows the graph was built on (row ``i`` of the graph is
         ``dataset.indices[i]``).
     heads, tails, weights : ndarray
-        The graph, from :func:`fuzzy_graph`.
-    batch_size : int
-        Edges per draw.
+        The graph, from :func:`fuzzy_graph`: every row has an edge.
+    per_row : int
+        Tails drawn per head row.
     """
 
-    #: Batches of edges drawn at once.
-    _DRAWS = 64
-
-    def __init__(self, dataset, heads, tails, weights, batch_size):
+    def __init__(self, dataset, heads, tails, weights, per_row):
+        n = len(dataset)
+        counts = np.bincount(heads, minlength=n)
+        degree = np.bincount(heads, weights=weights, minlength=n)
+        order = np.argsort(heads, kind="stable")  # each row's edges together
+        tails = tails[order]
+        weights = weights[order].astype(np.float64)
+        cumulative = np.cumsum(weights)
+        first = np.cumsum(counts) - counts
         self.dataset = dataset
-        self.heads = dataset.indices[torch.as_tensor(heads)]
+        self.per_row = int(per_row)
+        self.first = torch.as_tensor(first)
+        self.last = torch.as_tensor(first + counts - 1)
+        self.offset = torch.as_tensor(cumulative[first] - weights[first])
+        self.cumulative = torch.as_tensor(cumulative)
+        self.degree = torch.as_tensor(degree)
+        self.relative_degree = torch.as_tensor(degree / degree.mean(), dtype=torch.float32)
         self.tails = dataset.indices[torch.as_tensor(tails)]
-        self.weights = torch.as_tensor(weights, dtype=torch.float32)
-        self.batch_size = int(batch_size)
-        self._drawn = torch.empty(0, dtype=torch.long)
+        # the dataset's row numbers -> the graph's
+        self.position = torch.full((int(dataset.indices.max()) + 1,), -1, dtype=torch.long)
+        self.position[dataset.indices] = torch.arange(n)
 
-    def __call__(self):
-        """The rows of the edges' heads and of their tails: two tensors of ``batch_size`` rows."""
-        if len(self._drawn) < self.batch_size:
-            self._drawn = torch.multinomial(
-                self.weights, self.batch_size * self._DRAWS, replacement=True
-            )
-        picked, self._drawn = self._drawn[: self.batch_size], self._drawn[self.batch_size :]
-        return self.dataset.batch(self.heads[picked]), self.dataset.batch(self.tails[picked])
+    def __call__(self, rows):
+        """``per_row`` neighbours of each of ``rows`` (the dataset's row numbers).
+
+        Returns
+        -------
+        tails : torch.Tensor of shape (len(rows) * per_row, n_features)
+            The neighbours' rows, ``per_row`` consecutive ones per row of ``rows``.
+        weights : torch.Tensor of shape (len(rows) * per_row,)
+            Each edge's ``degree(head) / mean degree``.
+        """
+        graph_rows = self.position[rows.cpu()].repeat_interleave(self.per_row)
+        if (graph_rows < 0).any():
+            raise ValueError("The batch has rows the graph was not built on.")
+        u = self.offset[graph_rows] + self.degree[graph_rows] * torch.rand(
+            len(graph_rows), dtype=torch.float64
+        )
+        edges = torch.searchsorted(self.cumulative, u, right=True)
+        edges = torch.minimum(torch.maximum(edges, self.first[graph_rows]), self.last[graph_rows])
+        return self.dataset.batch(self.tails[edges]), self.relative_degree[graph_rows]
 
 
 class GraphRegularizer:
-    """The UMAP term of a fit: edges drawn from the graph, their codes, the loss.
+    """The UMAP term of a fit: edges from the batch's rows, their codes, the loss.
 
     Set on the skorch net for the duration of a fit
-    (``_AutoencoderNet.regularizer``); called with the module at every training
-    step, it returns ``(name, weight, value)``, and the net adds ``weight *
+    (``_AutoencoderNet.regularizer``); called at every training step with the
+    module, the batch's row numbers and its codes, it returns ``(name, weight, value)``, and the net adds ``weight *
     value`` to the reconstruction loss and logs ``value`` as ``train_<name>``.
     :meth:`validation_loss` scores the validation rows, for early stopping.
 
     Parameters
     ----------
-    sampler : EdgeSampler
-        Draws the edges of a step.
+    sampler : NeighborSampler
+        Draws the neighbours of a step's rows.
     loss : skae.nn.UMAPLoss
         The loss of a batch of edges' codes.
     weight : float
@@ -243,11 +268,23 @@ class GraphRegularizer:
         self.validation = validation
         self.name = name
 
-    def __call__(self, module):
-        heads, tails = self.sampler()
-        # One pass through the encoder for both ends (a batch-norm sees them together).
-        z_head, z_tail = module.encode(torch.cat([heads, tails])).chunk(2)
-        return self.name, self.weight, self.loss(z_head, z_tail)
+    def __call__(self, module, rows, codes):
+        """The term of a training step: ``(name, weight, value)``.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            The autoencoder; encodes the drawn neighbours.
+        rows : torch.Tensor of int
+            The step's batch (the dataset's row numbers): the heads of its edges.
+        codes : torch.Tensor of shape (len(rows), n_components)
+            The batch's codes from the step's forward pass (of the corrupted
+            rows for a denoising module, a sample for a variational one).
+        """
+        tails, weights = self.sampler(rows)
+        z_head = codes.repeat_interleave(self.sampler.per_row, dim=0)
+        z_tail = module.encode(tails)
+        return self.name, self.weight, self.loss(z_head, z_tail, weights.to(codes.device))
 
     @torch.no_grad()
     def validation_loss(self, module):
@@ -301,7 +338,7 @@ def _validation_edges(train_rows, valid, n_neighbors, negative_sample_rate):
     return heads, tails, weights, neg_heads, neg_tails
 
 
-def umap_regularizer(data, valid, n_neighbors, weight, batch_size, *, min_dist=0.1):
+def umap_regularizer(data, valid, n_neighbors, weight, per_row, *, min_dist=0.1):
     """A :class:`GraphRegularizer` for the rows of ``data`` (an ``ArrayDataset``).
 
     ``valid`` (an ``ArrayDataset`` over the same array, or ``None``) gives
@@ -321,5 +358,5 @@ def umap_regularizer(data, valid, n_neighbors, weight, batch_size, *, min_dist=0
         # training-graph row numbers -> the dataset's row numbers
         validation = (v_heads, data.indices[v_tails], v_weights, neg_heads, data.indices[neg_tails])
     del rows
-    sampler = EdgeSampler(data, heads, tails, weights, batch_size)
+    sampler = NeighborSampler(data, heads, tails, weights, per_row)
     return GraphRegularizer(sampler, loss, weight, validation)

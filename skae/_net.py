@@ -15,6 +15,8 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 
+from ._data import BatchIterator
+
 __all__ = [
     "FUSED",
     "OPTIMIZERS",
@@ -110,33 +112,6 @@ class _Stall:
         return False
 
 
-class _PlateauDecay(Callback):
-    """Multiply the learning rate by ``factor`` when ``valid_loss`` stalls for ``patience`` epochs.
-
-    :class:`torch.optim.lr_scheduler.ReduceLROnPlateau`'s rule (relative
-    threshold ``tol``, no cooldown), kept as plain numbers: no reference to
-    the optimizer outlives an epoch, so a pickled model carries none. Epochs
-    without validation data (``partial_fit``) are ignored. Runs after
-    :class:`_RegularizedValidation`, so it judges the whole objective.
-    """
-
-    def __init__(self, patience, factor, tol=1e-4):
-        self.patience = patience
-        self.factor = factor
-        self.tol = tol
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.stall_ = _Stall(self.tol)
-
-    def on_epoch_end(self, net, **kwargs):
-        value = net.history[-1].get("valid_loss")
-        if value is None or self.stall_.update(value) or self.stall_.misses <= self.patience:
-            return
-        self.stall_.misses = 0
-        for group in net.optimizer_.param_groups:
-            group["lr"] *= self.factor
-
-
 class _EarlyStopping(Callback):
     """Stop when the validation loss stops improving; restore the best state seen.
 
@@ -146,15 +121,23 @@ class _EarlyStopping(Callback):
     no epoch reached a lower validation loss, so training never ends worse on
     the validation data than it started. Epochs run without validation data
     (``partial_fit``) are ignored.
+
+    With ``decay=(factor, times)``, the first ``times`` stalls multiply the
+    learning rate by ``factor`` and training goes on; the next one stops it
+    (scikit-learn's ``MLPRegressor(learning_rate="adaptive")`` rule). Only
+    numbers are kept: no reference to the optimizer outlives an epoch, so a
+    pickled model carries none.
     """
 
-    def __init__(self, patience, tol, sink=None):
+    def __init__(self, patience, tol, sink=None, decay=None):
         self.patience = patience
         self.tol = tol
         self.sink = sink
+        self.decay = decay
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.stall_ = _Stall(self.tol)
+        self.decays_left_ = 0 if self.decay is None else self.decay[1]
         self.best_epoch_ = None
         self.best_weights_ = None
         self.initial_ = None
@@ -168,11 +151,20 @@ class _EarlyStopping(Callback):
         if self.stall_.update(row["valid_loss"]):
             self.best_epoch_ = row["epoch"]
             self.best_weights_ = copy.deepcopy(net.module_.state_dict())
-        if self.stall_.misses >= self.patience:
+        if self.stall_.misses < self.patience:
+            return
+        if self.decays_left_:
+            self.decays_left_ -= 1
+            self.stall_.misses = 0
+            for group in net.optimizer_.param_groups:
+                group["lr"] *= self.decay[0]
             self._say(
-                f"Stopping since valid_loss has not improved in the last {self.patience} epochs."
+                f"valid_loss has not improved in the last {self.patience} epochs: learning "
+                f"rate multiplied by {self.decay[0]:g}."
             )
-            raise _StopTraining
+            return
+        self._say(f"Stopping since valid_loss has not improved in the last {self.patience} epochs.")
+        raise _StopTraining
 
     def on_train_end(self, net, X=None, **kwargs):
         initial, self.initial_ = self.initial_, None
@@ -214,6 +206,29 @@ class _EarlyStopping(Callback):
         return state
 
 
+class _RowsOnNet:
+    """A :class:`~skae._data.BatchIterator` that leaves each batch's row numbers on the net.
+
+    ``net._batch_rows`` holds the rows of the batch being trained, for a fit's
+    regulariser (whose graph edges start at the batch's rows).
+    """
+
+    def __init__(self, iterator, net):
+        self.iterator = iterator
+        self.net = net
+
+    def __len__(self):
+        return len(self.iterator)
+
+    def __iter__(self):
+        try:
+            for rows, xb in self.iterator.batches():
+                self.net._batch_rows = rows
+                yield xb, xb
+        finally:
+            self.net._batch_rows = None
+
+
 class _AutoencoderNet(NeuralNet):
     """skorch ``NeuralNet`` that logs the criterion's extra terms and supports autocast.
 
@@ -226,6 +241,7 @@ class _AutoencoderNet(NeuralNet):
     #: A training-time extra loss term: a callable ``(module) -> (name, weight, value)``
     #: set for the duration of a fit (e.g. the UMAP graph term), never saved.
     regularizer = None
+    _batch_rows = None
 
     def __init__(self, *args, log_terms=(), precision="32", **kwargs):
         super().__init__(*args, **kwargs)
@@ -302,6 +318,17 @@ class _AutoencoderNet(NeuralNet):
         self.optimizer_.load_state_dict(optimizer_state)
         del self.history[n_epochs:]
 
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        if not training or self.regularizer is None:
+            return iterator
+        if not isinstance(iterator, BatchIterator):
+            raise TypeError(
+                "A latent regulariser needs skae's BatchIterator as iterator_train, got "
+                f"{type(iterator).__name__}."
+            )
+        return _RowsOnNet(iterator, self)
+
     def _set_training(self, training=True):
         # skorch calls this for every batch and ``Module.train`` walks the whole
         # module tree; skip the walk when the mode is already right.
@@ -377,7 +404,8 @@ class _AutoencoderNet(NeuralNet):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         terms = self.criterion_.last_terms
         if training and self.regularizer is not None:
-            name, weight, value = self.regularizer(module)
+            # The batch's codes (``y_pred[1]``) are the heads of the step's graph edges.
+            name, weight, value = self.regularizer(module, self._batch_rows, y_pred[1])
             loss = loss + weight * value
             terms = {**terms, name: value.detach()}
         prefix = "train_" if training else "valid_"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Authors: The skae developers
-"""UMAP's neighbour graph and its edge sampler (``skae/_graph.py``)."""
+"""UMAP's neighbour graph and its neighbour sampler (``skae/_graph.py``)."""
 
 import math
 
@@ -10,7 +10,7 @@ import torch
 from sklearn.neighbors import NearestNeighbors
 
 from skae._data import ArrayDataset
-from skae._graph import EdgeSampler, fuzzy_graph, nearest_neighbors, umap_curve
+from skae._graph import NeighborSampler, fuzzy_graph, nearest_neighbors, umap_curve
 
 
 def _reference_graph(indices, distances):
@@ -79,25 +79,29 @@ def test_umap_curve_matches_umaps_constants():
     assert a_wide < a  # a larger min_dist flattens the curve near 0
 
 
-def test_edge_sampler_draws_in_proportion_to_the_weights():
+def test_neighbor_sampler_draws_each_rows_neighbours_in_proportion_to_the_weights():
     X = torch.arange(12, dtype=torch.float32).reshape(6, 2)
     data = ArrayDataset(X.numpy(), indices=np.array([5, 3, 1]))  # graph rows -> dataset rows
-    heads, tails = np.array([0, 1, 2]), np.array([1, 2, 0])
-    weights = np.array([0.1, 0.3, 0.6], dtype=np.float32)
-    sampler = EdgeSampler(data, heads, tails, weights, batch_size=500)
+    heads, tails = np.array([0, 1, 0, 2, 1]), np.array([1, 0, 2, 0, 2])
+    weights = np.array([0.2, 0.2, 0.6, 0.6, 0.5], dtype=np.float32)
+    sampler = NeighborSampler(data, heads, tails, weights, per_row=4000)
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(0)
-    counts = np.zeros(3)
-    for _ in range(40):
-        h, t = sampler()
-        assert h.shape == t.shape == (500, 2)
-        first = h[:, 0].long().numpy() // 2  # the dataset row of each head
-        counts += [(first == r).sum() for r in (5, 3, 1)]
-        # every drawn pair is an edge of the graph, in the dataset's row numbers
-        pairs = set(zip(first.tolist(), (t[:, 0].long().numpy() // 2).tolist(), strict=True))
-        assert pairs <= {(5, 3), (3, 1), (1, 5)}
+    rows = torch.tensor([1, 5])  # graph rows 2 and 0, in the dataset's row numbers
+    tails_x, edge_weights = sampler(rows)
     torch.random.set_rng_state(generator_state)
-    np.testing.assert_allclose(counts / counts.sum(), weights, atol=0.02)
+    assert tails_x.shape == (8000, 2)
+    drawn = tails_x[:, 0].long().numpy() // 2  # the dataset row of each tail
+    # dataset row 1 (graph row 2) has one edge, to graph row 0 (dataset row 5)
+    assert (drawn[:4000] == 5).all()
+    # dataset row 5 (graph row 0): edges to dataset rows 3 and 1, weights 0.2 and 0.6
+    np.testing.assert_allclose(np.mean(drawn[4000:] == 1), 0.75, atol=0.02)
+    assert set(drawn[4000:].tolist()) == {3, 1}
+    # each edge weighs its head's degree against the mean degree (0.8, 0.7, 0.6)
+    np.testing.assert_allclose(edge_weights[:4000], 0.6 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(edge_weights[4000:], 0.8 / 0.7, rtol=1e-6)
+    with pytest.raises(ValueError, match="not built on"):
+        sampler(torch.tensor([0]))
 
 
 def test_neighbors_of_other_rows():

@@ -166,24 +166,68 @@ def test_refuses_a_multi_process_accelerator(digits):
     assert not hasattr(model, "net_")
 
 
-def test_learning_rate_decays_on_plateaus_of_the_whole_objective(digits):
+def test_stalls_decay_the_learning_rate_twice_before_stopping(digits):
     X, _ = digits
-    # a large rate: the objective stalls within 25 epochs (measured: one decay, to 0.003)
-    params = {**QUICK, "max_epochs": 25, "learning_rate": 0.01}
+    # a large rate and little patience: the objective stalls within 40 epochs
+    params = {**QUICK, "max_epochs": 40, "learning_rate": 0.01, "n_iter_no_change": 2}
     model = AutoencoderTransformer(latent_regularizer="umap", **params).fit(X)
-    # replay ReduceLROnPlateau(patience=3, factor=0.3) on the logged objective
-    lr, best, misses = model.learning_rate, float("inf"), 0
-    for value in model.net_.history[:, "valid_loss"]:
+    # replay the rule on the logged objective: a stall of n_iter_no_change epochs
+    # multiplies the rate by 0.2, twice; the third stops training
+    lr, best, misses, decays, stopped = model.learning_rate, float("inf"), 0, 0, False
+    for epoch, value in enumerate(model.net_.history[:, "valid_loss"], start=1):
+        assert not stopped
         if value < best * (1 - 1e-4):
             best, misses = value, 0
-        else:
-            misses += 1
-            if misses > 3:
-                lr, misses = lr * 0.3, 0
-    assert lr < model.learning_rate
+            continue
+        misses += 1
+        if misses == 2 and decays < 2:
+            lr, misses, decays = lr * 0.2, 0, decays + 1
+        elif misses == 2:
+            stopped = epoch
+    assert stopped == model.n_iter_ < 40  # measured: stops at epoch 11
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(model.learning_rate * 0.04)
     assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(lr)
     # a plain fit, and one without validation, keep a constant rate
     for params in [{}, {"latent_regularizer": "umap", "early_stopping": False}]:
         other = AutoencoderTransformer(**params, **QUICK).fit(X)
-        assert "lr_plateau" not in dict(other.net_.callbacks_)
         assert other.net_.optimizer_.param_groups[0]["lr"] == other.learning_rate
+
+
+class _Probe:
+    """A regulariser that records the rows and codes of each training step (adds nothing)."""
+
+    name, weight = "probe", 0.0
+
+    def __init__(self, data):
+        self.data = data
+        self.rows = []
+
+    def __call__(self, module, rows, codes):
+        with torch.no_grad():
+            assert torch.allclose(codes, module.encode(self.data.batch(rows)), atol=1e-5)
+        self.rows.append(rows.clone())
+        return self.name, self.weight, codes.sum() * 0.0
+
+    def validation_loss(self, module):
+        return None
+
+
+class _Probed(AutoencoderTransformer):
+    def _latent_regularizer(self, data, valid):
+        self.probe_ = _Probe(data)
+        self.training_rows_ = data.indices.clone()
+        return self.probe_
+
+
+def test_each_step_gives_the_regularizer_its_batch_rows_and_their_codes(digits):
+    X, _ = digits
+    model = _Probed(**{**QUICK, "max_epochs": 2, "batch_size": 100, "init": "pca"}).fit(X)
+    rows = model.probe_.rows
+    per_epoch = len(rows) // 2
+    assert len(rows) == 2 * per_epoch == 2 * len(model.net_.get_iterator(model.probe_.data, True))
+    expected = model.training_rows_.sort().values
+    for epoch in range(2):  # every training row once per epoch, in a new order
+        served = torch.cat(rows[epoch * per_epoch : (epoch + 1) * per_epoch])
+        assert torch.equal(served.sort().values, expected)
+    assert not torch.equal(torch.cat(rows[:per_epoch]), torch.cat(rows[per_epoch:]))
+    assert model.net_._batch_rows is None  # nothing left on the net after the fit

@@ -64,13 +64,17 @@ class UMAPLoss(nn.Module):
         d2 = (u - v).pow(2).sum(dim=1)
         return 1.0 / (1.0 + self.a * (d2 + 1e-12).pow(self.b))
 
-    def forward(self, z_head: Tensor, z_tail: Tensor) -> Tensor:
+    def forward(self, z_head: Tensor, z_tail: Tensor, weights: Tensor | None = None) -> Tensor:
         """Mean cross-entropy of the edges ``(z_head[i], z_tail[i])`` and of random pairs.
 
         Parameters
         ----------
         z_head, z_tail : torch.Tensor of shape (n_edges, n_components)
             Codes of the two ends of each edge.
+        weights : torch.Tensor of shape (n_edges,), default=None
+            Weight of each edge and of its random pairs (e.g. to correct for
+            edges drawn out of proportion to their graph weights); ``None``:
+            all 1.
 
         Returns
         -------
@@ -87,7 +91,12 @@ class UMAPLoss(nn.Module):
             tails = z_tail[picked]
             q_neg = self._similarity(heads, tails)
             repulsion = -torch.log((1.0 - q_neg).clamp(self.eps, 1.0))
+            if weights is not None:
+                attraction = weights * attraction
+                repulsion = weights.repeat(self.negative_sample_rate) * repulsion
             return torch.cat([attraction, self.repulsion_strength * repulsion]).mean()
+        if weights is not None:
+            attraction = weights * attraction
         return attraction.mean()
 
     def weighted(

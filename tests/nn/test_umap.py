@@ -53,3 +53,22 @@ def test_weighted_is_the_expectation_of_sampled_edges():
     repulsion = -torch.log((1 - loss._similarity(neg_head, neg_tail)).clamp(1e-4, 1))
     expected = ((weights * attraction).sum() + 2 * repulsion.mean()) / 3
     assert float(value) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_edge_weights_scale_each_edge_and_its_random_pairs():
+    z_head, z_tail = torch.randn(4, 2), torch.randn(4, 2)
+    weights = torch.tensor([0.5, 1.0, 1.5, 2.0])
+    loss = UMAPLoss(negative_sample_rate=3)
+    torch.manual_seed(3)
+    weighted = loss(z_head, z_tail, weights)
+    torch.manual_seed(3)
+    picked = torch.randint(0, 4, (12,))
+    attraction = -torch.log(loss._similarity(z_head, z_tail).clamp(1e-4, 1))
+    q_neg = loss._similarity(z_head.repeat(3, 1), z_tail[picked])
+    repulsion = -torch.log((1 - q_neg).clamp(1e-4, 1))
+    expected = torch.cat([weights * attraction, weights.repeat(3) * repulsion]).mean()
+    assert float(weighted) == pytest.approx(float(expected), rel=1e-6)
+    torch.manual_seed(3)
+    assert float(loss(z_head, z_tail, torch.ones(4))) == pytest.approx(
+        float(torch.cat([attraction, repulsion]).mean()), rel=1e-6
+    )
