@@ -13,13 +13,13 @@ embeddings for representation and semisupervised learning*, Neural Computation 3
 judged by how well it keeps the digits apart *and* by how well it reconstructs them.
 
 Trained on all 60,000 MNIST training images with their default settings (up to 200
-epochs, early stopping), the two autoencoders take 6 to 11 minutes each on 2 CPU cores
-(``benchmarks/umap_latent.py``: 5-NN accuracy 0.876 for the autoencoder, 0.928 with
+epochs, early stopping), the two autoencoders take 8 to 13 minutes each on 2 CPU cores
+(``benchmarks/umap_latent.py``: 5-NN accuracy 0.852 for the autoencoder, 0.945 with
 the UMAP term). To build the whole gallery in about a quarter of an hour, this example
 trains them on a random 15,000 of the training images (in batches of 64, the default
 for that many rows) and evaluates on the full test set (10,000 images): the plain
-autoencoder for at most 45 epochs, the UMAP autoencoder, whose epochs cost about four
-times as much (the graph term), for at most 20. The plain autoencoder is the classic,
+autoencoder for at most 45 epochs, the UMAP autoencoder, whose epochs cost more
+(the graph term), for at most 20. The plain autoencoder is the classic,
 randomly initialised one (``init="random"``): its default, ``init="auto"``, also trains
 a PCA-anchored start and on these images keeps the random one, at twice the cost.
 """
@@ -45,10 +45,10 @@ print(f"{data.name}: {len(data.X_train)} training and {len(data.X_test)} test im
 # With ``latent_regularizer="umap"``, ``fit`` first builds UMAP's fuzzy graph of the
 # training rows: each row is joined to its ``n_neighbors`` (default 15) nearest
 # neighbours, with weights that fall off with the distance. Every training step then
-# draws a batch of the graph's edges, in proportion to their weights, and adds UMAP's
-# cross-entropy between those edges and the codes of their two ends: joined rows are
-# pulled together in the 2-D map, while 5 random pairs per edge (negative sampling)
-# are pushed apart. ``latent_regularizer_weight`` (default 1.0) weighs that term
+# joins each row of its batch to a few of its graph neighbours, drawn in proportion to
+# the edges' weights, and adds UMAP's cross-entropy between those edges and the codes
+# of their two ends: joined rows are pulled together in the 2-D map, while 5 random
+# pairs per edge (negative sampling) are pushed apart. ``latent_regularizer_weight`` (default 1.0) weighs that term
 # against the reconstruction loss, and the decoder keeps learning to reconstruct.
 #
 # The graph is only needed for training: ``transform`` is still one pass through the

@@ -240,8 +240,9 @@ class GraphRegularizer:
 
     Set on the skorch net for the duration of a fit
     (``_AutoencoderNet.regularizer``); called at every training step with the
-    module, the batch's row numbers and its codes, it returns ``(name, weight, value)``, and the net adds ``weight *
-    value`` to the reconstruction loss and logs ``value`` as ``train_<name>``.
+    module, the batch's row numbers and its codes, it returns ``(name,
+    weight, value)``, and the net adds ``weight * value`` to the
+    reconstruction loss and logs ``value`` as ``train_<name>``.
     :meth:`validation_loss` scores the validation rows, for early stopping.
 
     Parameters
