@@ -48,8 +48,9 @@ print(f"{data.name}: {len(data.X_train)} training and {len(data.X_test)} test im
 # joins each row of its batch to a few of its graph neighbours, drawn in proportion to
 # the edges' weights, and adds UMAP's cross-entropy between those edges and the codes
 # of their two ends: joined rows are pulled together in the 2-D map, while 5 random
-# pairs per edge (negative sampling) are pushed apart. ``latent_regularizer_weight`` (default 1.0) weighs that term
-# against the reconstruction loss, and the decoder keeps learning to reconstruct.
+# pairs per edge (negative sampling) are pushed apart. ``latent_regularizer_weight``
+# (default 1.0) weighs that term against the reconstruction loss, and the decoder
+# keeps learning to reconstruct.
 #
 # The graph is only needed for training: ``transform`` is still one pass through the
 # encoder, so new rows are mapped without any neighbour search, and the fitted model
