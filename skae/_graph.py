@@ -231,7 +231,7 @@ class NeighborSampler:
             len(graph_rows), dtype=torch.float64
         )
         edges = torch.searchsorted(self.cumulative, u, right=True)
-        edges = torch.minimum(torch.maximum(edges, self.first[graph_rows]), self.last[graph_rows])
+        edges = edges.clamp(self.first[graph_rows], self.last[graph_rows])  # rounding at row ends
         return self.dataset.batch(self.tails[edges]), self.relative_degree[graph_rows]
 
 
