@@ -110,7 +110,8 @@ def main(argv=None):
     for method in args.methods:
         for seed in args.seeds:
             row = _run(method, seed, X, Xt, y, yt)
-            print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+            row = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":
