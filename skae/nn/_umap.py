@@ -59,6 +59,21 @@ class UMAPLoss(nn.Module):
         self.repulsion_strength = float(repulsion_strength)
         self.eps = float(eps)
 
+    @staticmethod
+    def _check_pairs(z_head: Tensor, z_tail: Tensor, weights: Tensor | None, what: str) -> None:
+        """A clear error for ends or weights of mismatched shapes (not torch's broadcasting one)."""
+        if z_head.ndim != 2 or z_head.shape != z_tail.shape:
+            raise ValueError(
+                f"UMAPLoss needs the codes of both ends of the {what} as two tensors of the "
+                f"same shape (n, n_components); got {tuple(z_head.shape)} and "
+                f"{tuple(z_tail.shape)}."
+            )
+        if weights is not None and tuple(weights.shape) != (z_head.shape[0],):
+            raise ValueError(
+                f"UMAPLoss needs one weight per edge, a tensor of shape ({z_head.shape[0]},); "
+                f"got {tuple(weights.shape)}."
+            )
+
     def _similarity(self, u: Tensor, v: Tensor) -> Tensor:
         # d^(2b) = (d^2)^b; the small offset keeps the gradient finite at d = 0.
         d2 = (u - v).pow(2).sum(dim=1)
@@ -81,7 +96,14 @@ class UMAPLoss(nn.Module):
         torch.Tensor
             A scalar: attraction of the edges plus ``repulsion_strength`` times
             the repulsion of the random pairs, averaged over all pairs.
+
+        Raises
+        ------
+        ValueError
+            If ``z_head`` and ``z_tail`` differ in shape or are not 2-D, or
+            ``weights`` is not one value per edge.
         """
+        self._check_pairs(z_head, z_tail, weights, "edges")
         q = self._similarity(z_head, z_tail)
         attraction = -torch.log(q.clamp(self.eps, 1.0))
         n = z_head.shape[0]
@@ -126,7 +148,15 @@ class UMAPLoss(nn.Module):
         -------
         torch.Tensor
             A scalar on the scale of :meth:`forward`.
+
+        Raises
+        ------
+        ValueError
+            If the ends of the edges or of the random pairs differ in shape,
+            or ``weights`` is not one value per edge.
         """
+        self._check_pairs(z_head, z_tail, weights, "edges")
+        self._check_pairs(z_negative_head, z_negative_tail, None, "random pairs")
         attraction = -torch.log(self._similarity(z_head, z_tail).clamp(self.eps, 1.0))
         attraction = (weights * attraction).sum() / weights.sum()
         q_neg = self._similarity(z_negative_head, z_negative_tail)

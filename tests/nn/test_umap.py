@@ -72,3 +72,33 @@ def test_edge_weights_scale_each_edge_and_its_random_pairs():
     assert float(loss(z_head, z_tail, torch.ones(4))) == pytest.approx(
         float(torch.cat([attraction, repulsion]).mean()), rel=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "z_tail, weights, match",
+    [
+        (torch.zeros(4, 3), None, r"same shape.*\(4, 2\) and \(4, 3\)"),
+        (torch.zeros(4, 2), torch.ones(3), r"one weight per edge.*\(4,\).*got \(3,\)"),
+        (torch.zeros(4, 2), torch.ones(4, 1), r"one weight per edge.*got \(4, 1\)"),
+    ],
+)
+def test_mismatched_ends_or_weights_get_a_clear_error(z_tail, weights, match):
+    loss = UMAPLoss()
+    with pytest.raises(ValueError, match=match):
+        loss(torch.zeros(4, 2), z_tail, weights)
+    with pytest.raises(ValueError, match=match):
+        loss.weighted(
+            torch.zeros(4, 2),
+            z_tail,
+            torch.ones(4) if weights is None else weights,
+            torch.zeros(6, 2),
+            torch.zeros(6, 2),
+        )
+    with pytest.raises(ValueError, match=r"random pairs.*\(6, 2\) and \(5, 2\)"):
+        loss.weighted(
+            torch.zeros(4, 2),
+            torch.zeros(4, 2),
+            torch.ones(4),
+            torch.zeros(6, 2),
+            torch.zeros(5, 2),
+        )
