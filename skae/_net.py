@@ -238,8 +238,9 @@ class _AutoencoderNet(NeuralNet):
     extra loss term (``regularizer``).
     """
 
-    #: A training-time extra loss term: a callable ``(module) -> (name, weight, value)``
-    #: set for the duration of a fit (e.g. the UMAP graph term), never saved.
+    #: A training-time extra loss term: a callable ``(module, rows, codes) -> (name, weight,
+    #: value)`` (the batch's row numbers and codes) set for the duration of a fit (e.g. the
+    #: UMAP graph term), never saved.
     regularizer = None
     _batch_rows = None
 

@@ -106,6 +106,8 @@ class UMAPLoss(nn.Module):
         self._check_pairs(z_head, z_tail, weights, "edges")
         q = self._similarity(z_head, z_tail)
         attraction = -torch.log(q.clamp(self.eps, 1.0))
+        if weights is not None:
+            attraction = weights * attraction
         n = z_head.shape[0]
         if self.negative_sample_rate and n > 1:
             heads = z_head.repeat(self.negative_sample_rate, 1)
@@ -114,11 +116,8 @@ class UMAPLoss(nn.Module):
             q_neg = self._similarity(heads, tails)
             repulsion = -torch.log((1.0 - q_neg).clamp(self.eps, 1.0))
             if weights is not None:
-                attraction = weights * attraction
                 repulsion = weights.repeat(self.negative_sample_rate) * repulsion
             return torch.cat([attraction, self.repulsion_strength * repulsion]).mean()
-        if weights is not None:
-            attraction = weights * attraction
         return attraction.mean()
 
     def weighted(
